@@ -1,0 +1,31 @@
+//! The failover core: one implementation of each thing both the Lambdas (the
+//! runtime failover) and the Terraform provider (planned switchover, reading
+//! the active region) need.
+//!
+//! - [`naming`]: deterministic names, length limits, tags;
+//! - [`ledger`]: the versioned ledger codec;
+//! - [`dns`]: reading what is active from the alias records and the ledger;
+//! - [`swap`]: the compare-and-swap;
+//! - [`probe`]: the health probe;
+//! - [`aws`]: SDK configuration.
+//!
+//! It knows neither Terraform nor the Lambda runtime. It never prints: it
+//! logs through `tracing`.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod aws;
+pub mod dns;
+pub mod error;
+pub mod ledger;
+pub mod naming;
+pub mod probe;
+pub mod region;
+pub mod swap;
+
+pub use dns::{
+    ActiveView, AliasTarget, DnsSnapshot, DnsStatus, LedgerState, Pair, RegionEndpoints,
+};
+pub use error::Route53Error;
+pub use ledger::{Ledger, Reason};
+pub use region::Region;
+pub use swap::{RetryPolicy, SwapError, SwapOutcome, SwapRequest};
