@@ -1,0 +1,190 @@
+//! Faults the proxy injects, matched by region, service, operation and
+//! caller, and the error bodies each AWS protocol uses for them.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::request::{AwsRequest, Protocol};
+
+/// What an injected fault does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum FaultKind {
+    /// Answer 503 `ServiceUnavailable` in the service's protocol.
+    Unavailable,
+    /// Answer the service's throttling error (`Throttling`,
+    /// `TooManyRequestsException`, `ThrottlingException`).
+    Throttle,
+    /// Answer `PriorRequestNotComplete` (Route 53's other "slow down").
+    PriorRequestNotComplete,
+    /// Hold the request this long, then forward it.
+    Delay {
+        /// Milliseconds.
+        millis: u64,
+    },
+    /// Close the connection without an answer.
+    Drop,
+}
+
+/// A fault rule. Empty filters match everything; `times` limits how many
+/// requests it hits (then it is spent).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Fault {
+    /// Only requests signed for this region.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Only requests for this signing name (`route53`, `apigateway`, ...).
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Only this operation.
+    #[serde(default)]
+    pub operation: Option<String>,
+    /// Only requests signed with this access key id.
+    #[serde(default)]
+    pub access_key: Option<String>,
+    /// What to do.
+    pub kind: Option<FaultKind>,
+    /// How many requests to hit; `None` is every one.
+    #[serde(default)]
+    pub times: Option<u32>,
+}
+
+impl Fault {
+    /// A fault of `kind` on every request.
+    pub fn new(kind: FaultKind) -> Self {
+        Fault {
+            kind: Some(kind),
+            ..Fault::default()
+        }
+    }
+
+    /// Only in `region`.
+    pub fn region(mut self, region: &str) -> Self {
+        self.region = Some(region.to_owned());
+        self
+    }
+
+    /// Only for `service`.
+    pub fn service(mut self, service: &str) -> Self {
+        self.service = Some(service.to_owned());
+        self
+    }
+
+    /// Only for `operation`.
+    pub fn operation(mut self, operation: &str) -> Self {
+        self.operation = Some(operation.to_owned());
+        self
+    }
+
+    /// Only for callers signing with `access_key`.
+    pub fn access_key(mut self, access_key: &str) -> Self {
+        self.access_key = Some(access_key.to_owned());
+        self
+    }
+
+    /// Only the next `times` matching requests.
+    pub fn times(mut self, times: u32) -> Self {
+        self.times = Some(times);
+        self
+    }
+
+    /// Whether the rule applies to `request`.
+    pub fn matches(&self, request: &AwsRequest) -> bool {
+        let is =
+            |filter: &Option<String>, value: &str| filter.as_deref().is_none_or(|f| f == value);
+        self.times != Some(0)
+            && is(&self.region, &request.region)
+            && is(&self.service, &request.service)
+            && is(&self.operation, &request.operation)
+            && is(&self.access_key, &request.access_key)
+    }
+
+    /// The delay of a `Delay` fault.
+    pub fn delay(&self) -> Option<Duration> {
+        match self.kind {
+            Some(FaultKind::Delay { millis }) => Some(Duration::from_millis(millis)),
+            _ => None,
+        }
+    }
+}
+
+/// An answer the proxy makes itself: status, headers and body.
+pub type Canned = (u16, Vec<(String, String)>, String);
+
+/// An error answer in `protocol`'s shape.
+pub fn error_response(protocol: Protocol, status: u16, code: &str, message: &str) -> Canned {
+    let id = crate::request_id();
+    match protocol {
+        Protocol::RestXml | Protocol::Query => {
+            let ns = if protocol == Protocol::RestXml {
+                " xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\""
+            } else {
+                ""
+            };
+            let kind = if status >= 500 { "Receiver" } else { "Sender" };
+            (
+                status,
+                vec![
+                    ("content-type".into(), "text/xml".into()),
+                    ("x-amzn-requestid".into(), id.clone()),
+                ],
+                format!(
+                    "<?xml version=\"1.0\"?>\n<ErrorResponse{ns}><Error><Type>{kind}</Type><Code>{code}</Code><Message>{}</Message></Error><RequestId>{id}</RequestId></ErrorResponse>",
+                    crate::xml::escape(message)
+                ),
+            )
+        }
+        Protocol::RestJson => (
+            status,
+            vec![
+                ("content-type".into(), "application/json".into()),
+                ("x-amzn-errortype".into(), code.into()),
+                ("x-amzn-requestid".into(), id),
+            ],
+            serde_json::json!({ "message": message }).to_string(),
+        ),
+        Protocol::AwsJson => (
+            status,
+            vec![
+                ("content-type".into(), "application/x-amz-json-1.0".into()),
+                ("x-amzn-requestid".into(), id),
+            ],
+            serde_json::json!({ "__type": code, "message": message }).to_string(),
+        ),
+    }
+}
+
+/// The answer a fault gives instead of forwarding, if it gives one.
+pub fn fault_response(kind: FaultKind, request: &AwsRequest) -> Option<Canned> {
+    let protocol = request.protocol();
+    match kind {
+        FaultKind::Unavailable => Some(error_response(
+            protocol,
+            503,
+            "ServiceUnavailable",
+            "Service Unavailable (injected by the bench)",
+        )),
+        FaultKind::Throttle => Some(match protocol {
+            Protocol::RestXml | Protocol::Query => {
+                error_response(protocol, 400, "Throttling", "Rate exceeded")
+            }
+            Protocol::RestJson => error_response(
+                protocol,
+                429,
+                "TooManyRequestsException",
+                "Too Many Requests",
+            ),
+            Protocol::AwsJson => {
+                error_response(protocol, 400, "ThrottlingException", "Rate exceeded")
+            }
+        }),
+        FaultKind::PriorRequestNotComplete => Some(error_response(
+            protocol,
+            400,
+            "PriorRequestNotComplete",
+            "The request was rejected because Route 53 was still processing a prior request.",
+        )),
+        FaultKind::Delay { .. } | FaultKind::Drop => None,
+    }
+}

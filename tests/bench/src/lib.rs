@@ -1,0 +1,146 @@
+//! The test bench: it plays AWS faithfully enough for our tests.
+//!
+//! - [`moto`]: the AWS emulator on a free loopback port, configured before
+//!   anything is created;
+//! - [`proxy`]: a loopback proxy in front of it with the Route 53 fidelity
+//!   layer ([`route53`]), fault injection by region, service and operation
+//!   ([`faults`]), an added latency, and a request log;
+//! - [`fronts`]: per-region data-plane fronts standing in for API Gateway's
+//!   custom-domain routing, and a resolver over the alias records in moto.
+//!
+//! The bench depends on nothing of ours; everyone's tests use it.
+
+pub mod faults;
+pub mod fronts;
+pub mod moto;
+pub mod moto_client;
+pub mod proxy;
+pub mod request;
+pub mod route53;
+pub mod xml;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Result;
+
+pub use faults::{Fault, FaultKind};
+pub use fronts::{FrontState, Fronts};
+pub use moto::Moto;
+pub use moto_client::MotoClient;
+pub use proxy::{LogEntry, Proxy};
+
+/// Dummy credentials the emulator accepts.
+pub const ACCESS_KEY: &str = "AKIDBENCHTESTING";
+/// Dummy secret key.
+pub const SECRET_KEY: &str = "bench-secret-key";
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A request id in the shape AWS uses.
+pub fn request_id() -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("{nanos:08x}-bench-4000-8000-{n:012x}")
+}
+
+/// Everything running: moto, the proxy in front of it, and the fronts.
+#[derive(Debug)]
+pub struct Bench {
+    moto: Moto,
+    proxy: Proxy,
+    dir: PathBuf,
+    ca_path: PathBuf,
+}
+
+impl Bench {
+    /// Starts moto, the proxy and the fronts' CA. Logs and the CA file go
+    /// to a fresh temporary directory, removed when the bench is dropped.
+    pub async fn start() -> Result<Bench> {
+        let dir = std::env::temp_dir().join(format!(
+            "multiregion-bench-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir)?;
+        let moto = Moto::start(&dir).await?;
+        let client = MotoClient::new(moto.url());
+        let fronts = Fronts::new(client.clone())?;
+        let ca_path = dir.join("bench-ca.pem");
+        std::fs::write(&ca_path, fronts.ca_pem())?;
+        let proxy = Proxy::start(client, fronts).await?;
+        Ok(Bench {
+            moto,
+            proxy,
+            dir,
+            ca_path,
+        })
+    }
+
+    /// The endpoint every SDK client uses (`AWS_ENDPOINT_URL`): the proxy.
+    pub fn endpoint_url(&self) -> String {
+        self.proxy.url()
+    }
+
+    /// moto itself, bypassing the proxy (for test set-up and sweeps only).
+    pub fn moto_url(&self) -> &str {
+        self.moto.url()
+    }
+
+    /// The proxy: faults, latency, the request log.
+    pub fn proxy(&self) -> &Proxy {
+        &self.proxy
+    }
+
+    /// The data-plane fronts.
+    pub fn fronts(&self) -> &Fronts {
+        self.proxy.fronts()
+    }
+
+    /// The URL of the resolver service for the probe's test seam.
+    pub fn resolver_url(&self) -> String {
+        format!("{}/__bench", self.proxy.url())
+    }
+
+    /// The PEM file of the fronts' CA, for the probe's test seam.
+    pub fn ca_path(&self) -> &Path {
+        &self.ca_path
+    }
+
+    /// The directory holding the bench's logs.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Clears moto's state, the faults, the latency and the log.
+    pub async fn reset(&self) -> Result<()> {
+        self.moto.reset().await?;
+        self.proxy.clear_faults();
+        self.proxy.set_latency(std::time::Duration::ZERO);
+        self.proxy.clear_log();
+        Ok(())
+    }
+
+    /// Environment for a process that should talk to the bench: the
+    /// endpoint, dummy credentials, and the probe's test seams.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint_url()),
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY.into()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.into()),
+            ("MULTIREGION_TEST_RESOLVER", self.resolver_url()),
+            ("MULTIREGION_TEST_CA", self.ca_path.display().to_string()),
+        ]
+    }
+}
+
+impl Drop for Bench {
+    fn drop(&mut self) {
+        if std::env::var_os("MULTIREGION_BENCH_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}

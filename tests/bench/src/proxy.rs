@@ -1,0 +1,533 @@
+//! The loopback proxy in front of moto: Route 53 fidelity, fault injection,
+//! a fixed added latency, and a request log tests assert on.
+//!
+//! Its `/__bench/...` paths are a small control API for processes outside
+//! the test (the demo, scripts): the log, faults, latency, fronts, and the
+//! resolver the health probe's test seam asks.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use bytes::Bytes;
+use http::{Method, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+
+use crate::faults::{Fault, FaultKind, error_response, fault_response};
+use crate::fronts::{FrontState, Fronts};
+use crate::moto_client::MotoClient;
+use crate::request::{AwsRequest, identify};
+use crate::route53::{
+    Route53Fidelity, Verdict, invalid_change_batch, parse_changes, strip_alias_ttls,
+};
+
+/// One request the proxy handled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Order of arrival.
+    pub seq: u64,
+    /// Signing name (`route53`, `apigateway`, `monitoring`, ...).
+    pub service: String,
+    /// Region from the credential scope.
+    pub region: String,
+    /// Operation name.
+    pub operation: String,
+    /// Access key id of the caller.
+    pub access_key: String,
+    /// HTTP status answered.
+    pub status: u16,
+    /// `ok`, the AWS error code answered, or `fault:<kind>` when the bench
+    /// injected it.
+    pub outcome: String,
+    /// For change batches, the changes (`DELETE A api.example.com`, ...).
+    pub detail: Option<String>,
+    /// Milliseconds from arrival to answer.
+    pub millis: u64,
+}
+
+impl std::fmt::Display for LogEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "#{:<4} {:<10} {:<10} {:<26} {:>3} {:<22} {:>5}ms",
+            self.seq,
+            self.service,
+            self.region,
+            self.operation,
+            self.status,
+            self.outcome,
+            self.millis
+        )?;
+        if let Some(detail) = &self.detail {
+            write!(f, "  [{detail}]")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct State {
+    moto: MotoClient,
+    http: reqwest::Client,
+    route53: Route53Fidelity,
+    fronts: Fronts,
+    faults: Mutex<Vec<Fault>>,
+    latency: Mutex<Duration>,
+    log: Mutex<Vec<LogEntry>>,
+    seq: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The running proxy; stops when dropped.
+#[derive(Debug)]
+pub struct Proxy {
+    address: SocketAddr,
+    state: Arc<State>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The connection is closed without an answer.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by an injected fault")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+type Answer = Response<Full<Bytes>>;
+
+impl Proxy {
+    /// Starts the proxy on a free loopback port in front of `moto`.
+    pub async fn start(moto: MotoClient, fronts: Fronts) -> Result<Proxy> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let state = Arc::new(State {
+            route53: Route53Fidelity::new(moto.clone()),
+            moto,
+            http: reqwest::Client::new(),
+            fronts,
+            faults: Mutex::default(),
+            latency: Mutex::default(),
+            log: Mutex::default(),
+            seq: AtomicU64::new(0),
+        });
+        let serving = state.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
+                let state = serving.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| {
+                        let state = state.clone();
+                        async move { handle(&state, request).await }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(tcp), service)
+                        .await;
+                });
+            }
+        });
+        Ok(Proxy {
+            address,
+            state,
+            task,
+        })
+    }
+
+    /// The URL to give the SDK (`AWS_ENDPOINT_URL`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Adds a fault rule; the first matching rule applies.
+    pub fn add_fault(&self, fault: Fault) {
+        lock(&self.state.faults).push(fault);
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        lock(&self.state.faults).clear();
+    }
+
+    /// Adds `latency` to every AWS call.
+    pub fn set_latency(&self, latency: Duration) {
+        *lock(&self.state.latency) = latency;
+    }
+
+    /// The request log so far.
+    pub fn log(&self) -> Vec<LogEntry> {
+        lock(&self.state.log).clone()
+    }
+
+    /// Empties the request log.
+    pub fn clear_log(&self) {
+        lock(&self.state.log).clear();
+    }
+
+    /// How long Route 53 changes stay `PENDING` before `INSYNC`.
+    pub fn set_route53_propagation(&self, propagation: Duration) {
+        self.state.route53.changes.set_propagation(propagation);
+    }
+
+    /// The data-plane fronts.
+    pub fn fronts(&self) -> &Fronts {
+        &self.state.fronts
+    }
+}
+
+fn answer(status: u16, headers: Vec<(String, String)>, body: impl Into<Bytes>) -> Answer {
+    let mut response = Response::builder().status(status);
+    for (k, v) in headers {
+        response = response.header(k, v);
+    }
+    response.body(Full::new(body.into())).unwrap_or_default()
+}
+
+fn json_answer(status: u16, value: &impl Serialize) -> Answer {
+    answer(
+        status,
+        vec![("content-type".into(), "application/json".into())],
+        serde_json::to_vec(value).unwrap_or_default(),
+    )
+}
+
+/// The AWS error code of an answer, if it is an error.
+fn error_code(status: u16, headers: &http::HeaderMap, body: &[u8]) -> String {
+    if (200..300).contains(&status) {
+        return "ok".into();
+    }
+    if let Some(kind) = headers
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+    {
+        return kind.split(':').next().unwrap_or(kind).to_owned();
+    }
+    let text = String::from_utf8_lossy(body);
+    if let Some(code) = text
+        .split("<Code>")
+        .nth(1)
+        .and_then(|r| r.split("</Code>").next())
+    {
+        return code.to_owned();
+    }
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text)
+        && let Some(kind) = value.get("__type").and_then(|t| t.as_str())
+    {
+        return kind.rsplit('#').next().unwrap_or(kind).to_owned();
+    }
+    format!("HTTP {status}")
+}
+
+async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dropped> {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "/".into());
+    if let Some(control_path) = path.strip_prefix("/__bench") {
+        return Ok(control(state, &parts.method, control_path, &body).await);
+    }
+    let aws = identify(&parts.method, &path, &parts.headers, &body);
+    let mut detail = None;
+
+    let latency = *lock(&state.latency);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let fault = {
+        let mut faults = lock(&state.faults);
+        faults.iter_mut().find(|f| f.matches(&aws)).map(|f| {
+            if let Some(times) = f.times.as_mut() {
+                *times -= 1;
+            }
+            f.clone()
+        })
+    };
+    let mut outcome_prefix = "";
+    if let Some(fault) = fault {
+        if let Some(delay) = fault.delay() {
+            tokio::time::sleep(delay).await;
+            outcome_prefix = "delayed:";
+        } else if fault.kind == Some(FaultKind::Drop) {
+            record(state, &aws, 0, "fault:drop".into(), None, started);
+            return Err(Dropped);
+        } else if let Some((status, headers, text)) =
+            fault.kind.and_then(|k| fault_response(k, &aws))
+        {
+            let code = error_code(status, &http_headers(&headers), text.as_bytes());
+            record(state, &aws, status, format!("fault:{code}"), None, started);
+            return Ok(answer(status, headers, text));
+        }
+    }
+
+    if aws.service == "route53" && aws.operation == "GetChange" {
+        let id = path
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        if let Some(text) = state.route53.changes.get(id) {
+            record(state, &aws, 200, "ok".into(), None, started);
+            return Ok(answer(
+                200,
+                vec![("content-type".into(), "text/xml".into())],
+                text,
+            ));
+        }
+    }
+
+    let mut forward_body = body.clone();
+    let mut _zone_guard = None;
+    if aws.service == "route53" && aws.operation == "ChangeResourceRecordSets" {
+        let text = String::from_utf8_lossy(&body).into_owned();
+        detail = parse_changes(&text).ok().map(|changes| {
+            changes
+                .iter()
+                .map(|c| format!("{} {} {}", c.action, c.set.rtype, c.set.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        let zone = path.split('/').nth(3).unwrap_or_default().to_owned();
+        match state.route53.check(&zone, &text).await {
+            Ok(Verdict::Refuse(messages)) => {
+                record(
+                    state,
+                    &aws,
+                    400,
+                    "InvalidChangeBatch".into(),
+                    detail,
+                    started,
+                );
+                return Ok(answer(
+                    400,
+                    vec![("content-type".into(), "text/xml".into())],
+                    invalid_change_batch(&messages),
+                ));
+            }
+            Ok(Verdict::Forward(rewritten, guard)) => {
+                forward_body = Bytes::from(rewritten);
+                _zone_guard = Some(guard);
+            }
+            Err(error) => {
+                let (status, headers, text) =
+                    error_response(aws.protocol(), 400, "InvalidInput", &format!("{error:#}"));
+                record(state, &aws, status, "InvalidInput".into(), detail, started);
+                return Ok(answer(status, headers, text));
+            }
+        }
+    }
+
+    let (status, headers, bytes) = match forward(state, &parts, &path, forward_body).await {
+        Ok(reply) => reply,
+        Err(error) => {
+            let (status, headers, text) = error_response(
+                aws.protocol(),
+                502,
+                "BenchUpstreamError",
+                &format!("moto did not answer: {error:#}"),
+            );
+            (status, http_headers(&headers), Bytes::from(text))
+        }
+    };
+    drop(_zone_guard);
+    let bytes = match (aws.service.as_str(), aws.operation.as_str(), status) {
+        ("route53", "ListResourceRecordSets", 200) => {
+            Bytes::from(strip_alias_ttls(&String::from_utf8_lossy(&bytes)))
+        }
+        ("route53", "ChangeResourceRecordSets", 200) => Bytes::from(
+            state
+                .route53
+                .changes
+                .record(&String::from_utf8_lossy(&bytes)),
+        ),
+        _ => bytes,
+    };
+    let outcome = format!("{outcome_prefix}{}", error_code(status, &headers, &bytes));
+    record(state, &aws, status, outcome, detail, started);
+    let mut response = Response::builder().status(status);
+    for (k, v) in &headers {
+        if !matches!(
+            k.as_str(),
+            "content-length" | "transfer-encoding" | "connection"
+        ) {
+            response = response.header(k, v);
+        }
+    }
+    Ok(response.body(Full::new(bytes)).unwrap_or_default())
+}
+
+fn http_headers(pairs: &[(String, String)]) -> http::HeaderMap {
+    let mut map = http::HeaderMap::new();
+    for (k, v) in pairs {
+        if let (Ok(k), Ok(v)) = (
+            http::HeaderName::from_bytes(k.as_bytes()),
+            http::HeaderValue::from_str(v),
+        ) {
+            map.insert(k, v);
+        }
+    }
+    map
+}
+
+async fn forward(
+    state: &State,
+    parts: &http::request::Parts,
+    path: &str,
+    body: Bytes,
+) -> Result<(u16, http::HeaderMap, Bytes)> {
+    let mut request = state
+        .http
+        .request(parts.method.clone(), format!("{}{path}", state.moto.base()));
+    for (k, v) in &parts.headers {
+        if !matches!(
+            k.as_str(),
+            "host" | "content-length" | "connection" | "transfer-encoding"
+        ) {
+            request = request.header(k, v);
+        }
+    }
+    let response = request.body(body).send().await?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await?;
+    Ok((status, headers, bytes))
+}
+
+fn record(
+    state: &State,
+    aws: &AwsRequest,
+    status: u16,
+    outcome: String,
+    detail: Option<String>,
+    started: Instant,
+) {
+    let entry = LogEntry {
+        seq: state.seq.fetch_add(1, Ordering::SeqCst) + 1,
+        service: aws.service.clone(),
+        region: aws.region.clone(),
+        operation: aws.operation.clone(),
+        access_key: aws.access_key.clone(),
+        status,
+        outcome,
+        detail,
+        millis: started.elapsed().as_millis() as u64,
+    };
+    tracing::debug!(%entry, "proxy");
+    lock(&state.log).push(entry);
+}
+
+#[derive(Deserialize)]
+struct LatencyBody {
+    millis: u64,
+}
+
+#[derive(Deserialize)]
+struct LambdaBody {
+    url: String,
+}
+
+fn query_param<'a>(path: &'a str, key: &str) -> Option<&'a str> {
+    path.split_once('?')?
+        .1
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
+}
+
+/// The control API.
+async fn control(state: &State, method: &Method, path: &str, body: &[u8]) -> Answer {
+    let route = path.split('?').next().unwrap_or(path);
+    let bad = |message: String| json_answer(400, &serde_json::json!({ "error": message }));
+    match (method.as_str(), route) {
+        ("GET", "/log") => json_answer(200, &*lock(&state.log)),
+        ("DELETE", "/log") => {
+            lock(&state.log).clear();
+            json_answer(200, &serde_json::json!({}))
+        }
+        ("POST", "/faults") => match serde_json::from_slice::<Fault>(body) {
+            Ok(fault) => {
+                lock(&state.faults).push(fault);
+                json_answer(200, &serde_json::json!({}))
+            }
+            Err(e) => bad(e.to_string()),
+        },
+        ("DELETE", "/faults") => {
+            lock(&state.faults).clear();
+            json_answer(200, &serde_json::json!({}))
+        }
+        ("PUT", "/latency") => match serde_json::from_slice::<LatencyBody>(body) {
+            Ok(l) => {
+                *lock(&state.latency) = Duration::from_millis(l.millis);
+                json_answer(200, &serde_json::json!({}))
+            }
+            Err(e) => bad(e.to_string()),
+        },
+        ("GET", "/resolve") => {
+            let Some(name) = query_param(path, "name") else {
+                return bad("name is required".into());
+            };
+            match state.fronts.resolve(name).await {
+                Ok(Some(address)) => answer(200, vec![], address.to_string()),
+                Ok(None) => answer(404, vec![], format!("NXDOMAIN {name}")),
+                Err(e) => answer(502, vec![], format!("SERVFAIL {name}: {e:#}")),
+            }
+        }
+        ("GET", "/ca.pem") => answer(200, vec![], state.fronts.ca_pem()),
+        ("PUT", r) if r.starts_with("/fronts/") => {
+            let region = &r["/fronts/".len()..];
+            match serde_json::from_slice::<FrontState>(body) {
+                Ok(front) => match state.fronts.set_state(region, front).await {
+                    Ok(()) => json_answer(200, &serde_json::json!({})),
+                    Err(e) => bad(e.to_string()),
+                },
+                Err(e) => bad(e.to_string()),
+            }
+        }
+        ("PUT", r) if r.starts_with("/lambda/") => {
+            let region = &r["/lambda/".len()..];
+            match serde_json::from_slice::<LambdaBody>(body) {
+                Ok(l) => match state.fronts.set_lambda_endpoint(region, &l.url).await {
+                    Ok(()) => json_answer(200, &serde_json::json!({})),
+                    Err(e) => bad(e.to_string()),
+                },
+                Err(e) => bad(e.to_string()),
+            }
+        }
+        _ => answer(
+            StatusCode::NOT_FOUND.as_u16(),
+            vec![],
+            "no such bench route",
+        ),
+    }
+}
