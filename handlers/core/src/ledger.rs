@@ -265,6 +265,29 @@ impl fmt::Display for Ledger {
     }
 }
 
+/// Formats seconds since the Unix epoch as RFC 3339 UTC
+/// (`2026-11-24T03:07:55Z`).
+pub fn rfc3339(epoch: i64) -> String {
+    let days = epoch.div_euclid(86_400);
+    let seconds = epoch.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        seconds / 3_600,
+        seconds % 3_600 / 60,
+        seconds % 60
+    )
+}
+
 /// Joins the quoted character-strings of a TXT value, undoing `\"`, `\\` and
 /// `\DDD` escapes.
 pub fn unquote_txt(value: &str) -> Result<String, LedgerError> {
@@ -370,6 +393,14 @@ mod tests {
                 .to_txt_value(),
             "\"mr1|us-east-1|1|1700000000|create|-\""
         );
+    }
+
+    #[test]
+    fn epochs_format_as_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_489_675), "2026-11-24T03:07:55Z");
+        assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
     }
 
     #[test]

@@ -306,6 +306,81 @@ pub async fn swap(
     }
 }
 
+/// The DELETEs that remove the pair's records: the standby name's alias,
+/// the ledger, and (unless `keep_active`) the active name's alias. Only
+/// records that point at the pair's own endpoints, and a ledger that
+/// decodes, are removed: a record someone else put there is left alone.
+pub fn plan_retire(pair: &Pair, snapshot: &DnsSnapshot, keep_active: bool) -> Vec<Change> {
+    let ours = |set: &ResourceRecordSet,
+                target_of: fn(&crate::dns::RegionEndpoints) -> &AliasTarget| {
+        set.r#type() == &RrType::A
+            && set
+                .alias_target()
+                .is_some_and(|alias| pair.regions.iter().any(|e| target_of(e).matches(alias)))
+    };
+    let active = snapshot
+        .active
+        .iter()
+        .filter(|set| !keep_active && ours(set, |e| &e.active_target));
+    let standby = snapshot
+        .standby
+        .iter()
+        .filter(|set| ours(set, |e| &e.standby_target));
+    let ledger = snapshot.ledger.iter().filter(|set| {
+        set.resource_records()
+            .iter()
+            .all(|r| Ledger::from_txt_value(r.value()).is_ok())
+    });
+    active
+        .chain(standby)
+        .chain(ledger)
+        .map(|set| change(ChangeAction::Delete, set.clone()))
+        .collect()
+}
+
+/// Removes the pair's records (see [`plan_retire`]) in one batch of DELETEs
+/// of exactly what was read. A conflict (the records changed meanwhile)
+/// re-reads and tries again, up to `policy.max_attempts`. Returns whether
+/// anything was deleted.
+pub async fn retire(
+    client: &Client,
+    pair: &Pair,
+    keep_active: bool,
+    policy: RetryPolicy,
+) -> Result<bool, SwapError> {
+    let mut attempts = 0;
+    let mut delay = policy.base_delay;
+    loop {
+        attempts += 1;
+        let (snapshot, _) = read_active(client, pair).await?;
+        let changes = plan_retire(pair, &snapshot, keep_active);
+        if changes.is_empty() {
+            return Ok(false);
+        }
+        match submit(
+            client,
+            pair,
+            changes,
+            "multiregion: removing the failover records",
+        )
+        .await
+        {
+            Ok(_) => return Ok(true),
+            Err(error)
+                if error.is_retryable() || matches!(error, Route53Error::Conflict { .. }) =>
+            {
+                if attempts >= policy.max_attempts {
+                    return Err(error.into());
+                }
+                tracing::warn!(%error, attempts, "removing the records failed, reading again");
+                tokio::time::sleep(delay).await;
+                delay = delay.saturating_mul(2);
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
 /// Whether a change has propagated to all Route 53 name servers.
 pub async fn change_status(client: &Client, change_id: &str) -> Result<bool, Route53Error> {
     let output = client
@@ -471,6 +546,44 @@ mod tests {
                 .all(|(a, _, _)| a == &ChangeAction::Create)
         );
         assert!(matches!(plan, SwapPlan::Changes { ledger, .. } if ledger.generation == 1));
+    }
+
+    #[test]
+    fn retiring_deletes_only_our_records() {
+        let p = pair();
+        let [east, west] = &p.regions;
+        let ledger = Ledger::new(east.region.clone(), 2, 10, Reason::Create, None).unwrap();
+        let foreign = alias(
+            &p.standby_name,
+            &AliasTarget {
+                dns_name: "elsewhere.example.net".into(),
+                hosted_zone_id: "ZX".into(),
+            },
+        );
+        let snapshot = DnsSnapshot {
+            active: vec![alias(&p.active_name, &east.active_target)],
+            standby: vec![foreign],
+            ledger: vec![txt(&p.ledger_name(), &ledger.to_txt_value())],
+        };
+        let names = |changes: Vec<Change>| -> Vec<String> {
+            changes
+                .iter()
+                .map(|c| {
+                    c.resource_record_set()
+                        .map(|s| s.name().to_owned())
+                        .unwrap_or_default()
+                })
+                .collect()
+        };
+        assert_eq!(
+            names(plan_retire(&p, &snapshot, false)),
+            ["api.example.com.", "_failover.api.example.com."]
+        );
+        assert_eq!(
+            names(plan_retire(&p, &snapshot, true)),
+            ["_failover.api.example.com."]
+        );
+        let _ = west;
     }
 
     #[test]
