@@ -17,6 +17,8 @@ pub mod moto_client;
 pub mod proxy;
 pub mod request;
 pub mod route53;
+pub mod seed;
+pub mod terraform;
 pub mod xml;
 
 use std::path::{Path, PathBuf};

@@ -362,6 +362,8 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
         }
     };
     drop(_zone_guard);
+    let (status, headers, bytes) =
+        apigateway_fidelity(state, &aws, &path, (status, headers, bytes)).await;
     let bytes = match (aws.service.as_str(), aws.operation.as_str(), status) {
         ("route53", "ListResourceRecordSets", 200) => {
             Bytes::from(strip_alias_ttls(&String::from_utf8_lossy(&bytes)))
@@ -386,6 +388,47 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
         }
     }
     Ok(response.body(Full::new(bytes)).unwrap_or_default())
+}
+
+/// moto answers GetBasePathMappings on a domain without mappings with a 500
+/// (a KeyError); API Gateway answers an empty list, or 404 when the domain
+/// does not exist.
+async fn apigateway_fidelity(
+    state: &State,
+    aws: &AwsRequest,
+    path: &str,
+    answer: (u16, http::HeaderMap, Bytes),
+) -> (u16, http::HeaderMap, Bytes) {
+    if aws.service != "apigateway" || aws.operation != "GetBasePathMappings" || answer.0 != 500 {
+        return answer;
+    }
+    let domain = path
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .split('/')
+        .nth(2)
+        .unwrap_or_default();
+    match state
+        .moto
+        .get_json("apigateway", &aws.region, &format!("/domainnames/{domain}"))
+        .await
+    {
+        Ok(Some(_)) => (
+            200,
+            http_headers(&[("content-type".into(), "application/json".into())]),
+            Bytes::from_static(br#"{"item":[]}"#),
+        ),
+        _ => {
+            let (status, headers, text) = error_response(
+                aws.protocol(),
+                404,
+                "NotFoundException",
+                "Invalid domain name identifier specified",
+            );
+            (status, http_headers(&headers), Bytes::from(text))
+        }
+    }
 }
 
 fn http_headers(pairs: &[(String, String)]) -> http::HeaderMap {

@@ -4,27 +4,14 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use aws_config::{BehaviorVersion, SdkConfig};
-use aws_credential_types::Credentials;
+use aws_config::SdkConfig;
 use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
 };
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use multiregion_bench::{Bench, Fault, FaultKind};
 
 async fn sdk(bench: &Bench, region: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(aws_config::Region::new(region.to_owned()))
-        .endpoint_url(bench.endpoint_url())
-        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "bench"))
-        .http_client(
-            aws_smithy_http_client::Builder::new()
-                .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-                .build_https(),
-        )
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
-        .load()
-        .await
+    multiregion_bench::seed::sdk_config(bench, region, "AKIDTEST").await
 }
 
 async fn zone(client: &aws_sdk_route53::Client) -> Result<String> {

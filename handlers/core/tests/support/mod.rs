@@ -5,10 +5,9 @@
 use std::net::SocketAddr;
 
 use anyhow::{Context, Result};
-use aws_config::{BehaviorVersion, SdkConfig};
-use aws_credential_types::Credentials;
+use aws_config::SdkConfig;
 use multiregion_bench::Bench;
-use multiregion_core::aws::{AwsSettings, https_client, route53_client_from};
+use multiregion_core::aws::{AwsSettings, route53_client_from};
 use multiregion_core::{AliasTarget, Pair, Region, RegionEndpoints};
 
 pub const EAST: &str = "us-east-1";
@@ -19,14 +18,7 @@ pub const STANDBY_NAME: &str = "standby-api.example.com";
 /// SDK configuration for `region`, through the bench's proxy, with the
 /// access key `key` so the proxy log can tell callers apart.
 pub async fn sdk(bench: &Bench, region: &str, key: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(aws_config::Region::new(region.to_owned()))
-        .endpoint_url(bench.endpoint_url())
-        .credentials_provider(Credentials::new(key, "secret", None, None, "bench"))
-        .http_client(https_client())
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
-        .load()
-        .await
+    multiregion_bench::seed::sdk_config(bench, region, key).await
 }
 
 /// A Route 53 client that makes one attempt per call (so that retries are
