@@ -1,0 +1,264 @@
+//! Checks that need AWS: the zone exists, is public and holds both names;
+//! each certificate is ISSUED, in its block's region, and covers both
+//! names; an adopted API exists and is REGIONAL with the stage. They run in
+//! plan when the values are known, and again at apply before anything is
+//! created. Only Get/Describe calls.
+
+use aws_sdk_acm::types::CertificateStatus;
+use multiregion_core::naming::{default_standby_domain, normalize_dns_name};
+use tf_provider::{AttributePath, Diagnostics};
+
+use super::validate::{ApiSource, RegionSpec, Spec};
+use crate::provider::Shared;
+
+/// The public zone's name, or an error on `hosted_zone_id`.
+pub async fn zone_name(shared: &Shared, spec: &Spec, diags: &mut Diagnostics) -> Option<String> {
+    let route53 = shared.clients.route53(&spec.primary.region).await;
+    let path = AttributePath::new("hosted_zone_id");
+    match route53
+        .get_hosted_zone()
+        .id(&spec.hosted_zone_id)
+        .send()
+        .await
+    {
+        Ok(zone) => {
+            let Some(zone) = zone.hosted_zone() else {
+                diags.error(
+                    "Hosted zone not found",
+                    format!("Route 53 returned no zone for {}.", spec.hosted_zone_id),
+                    path,
+                );
+                return None;
+            };
+            if zone.config().is_some_and(|c| c.private_zone()) {
+                diags.error(
+                    "Hosted zone is private",
+                    format!("{} is a private hosted zone; clients reach the API through public DNS, so use the public zone of {}.", spec.hosted_zone_id, zone.name()),
+                    path,
+                );
+                return None;
+            }
+            Some(normalize_dns_name(zone.name()))
+        }
+        Err(e) => {
+            use aws_sdk_route53::error::ProvideErrorMetadata;
+            let detail = match e.as_service_error() {
+                Some(s) if s.code() == Some("NoSuchHostedZone") => {
+                    format!(
+                        "There is no hosted zone {}; check hosted_zone_id.",
+                        spec.hosted_zone_id
+                    )
+                }
+                _ => format!(
+                    "Reading hosted zone {} failed: {}",
+                    spec.hosted_zone_id,
+                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                ),
+            };
+            diags.error("Hosted zone not usable", detail, path);
+            None
+        }
+    }
+}
+
+/// The standby name: configured, or the default for the zone.
+pub fn standby_name(spec: &Spec, zone_name: &str) -> String {
+    spec.standby_domain_name
+        .clone()
+        .unwrap_or_else(|| default_standby_domain(&spec.domain_name, zone_name))
+}
+
+fn inside(name: &str, zone: &str) -> bool {
+    name == zone || name.ends_with(&format!(".{zone}"))
+}
+
+/// Whether a certificate name (possibly `*.`) covers `name`.
+pub fn covers(certificate_name: &str, name: &str) -> bool {
+    let certificate_name = normalize_dns_name(certificate_name);
+    match certificate_name.strip_prefix("*.") {
+        Some(parent) => name.split_once('.').is_some_and(|(_, rest)| rest == parent),
+        None => certificate_name == name,
+    }
+}
+
+async fn check_certificate(
+    shared: &Shared,
+    region: &RegionSpec,
+    names: &[&str],
+    diags: &mut Diagnostics,
+) {
+    let path = region.path("certificate_arn");
+    let acm = shared.clients.region(&region.region).await.acm;
+    let described = match acm
+        .describe_certificate()
+        .certificate_arn(&region.certificate_arn)
+        .send()
+        .await
+    {
+        Ok(d) => d,
+        Err(e) => {
+            use aws_sdk_acm::error::ProvideErrorMetadata;
+            let detail = match e.as_service_error() {
+                Some(s) if s.code() == Some("ResourceNotFoundException") => format!(
+                    "There is no certificate {} in ACM in {}; request or import one there.",
+                    region.certificate_arn, region.region
+                ),
+                _ => format!(
+                    "Reading the certificate failed: {}",
+                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                ),
+            };
+            diags.error("Certificate not usable", detail, path);
+            return;
+        }
+    };
+    let Some(certificate) = described.certificate() else {
+        diags.error(
+            "Certificate not usable",
+            "ACM returned no certificate details.",
+            path,
+        );
+        return;
+    };
+    if certificate.status() != Some(&CertificateStatus::Issued) {
+        diags.error(
+            "Certificate is not issued",
+            format!(
+                "{} is {}; finish its validation (ISSUED) before applying.",
+                region.certificate_arn,
+                certificate
+                    .status()
+                    .map_or("in an unknown state", |s| s.as_str())
+            ),
+            path.clone(),
+        );
+    }
+    let mut certificate_names: Vec<&str> = certificate
+        .subject_alternative_names()
+        .iter()
+        .map(String::as_str)
+        .collect();
+    if let Some(primary) = certificate.domain_name() {
+        certificate_names.push(primary);
+    }
+    let uncovered: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|name| !certificate_names.iter().any(|c| covers(c, name)))
+        .collect();
+    if !uncovered.is_empty() {
+        diags.error(
+            "Certificate does not cover both names",
+            format!(
+                "{} covers {} but not {}; each region's certificate must cover the public and the standby name (both as names, or a wildcard).",
+                region.certificate_arn,
+                certificate_names.join(", "),
+                uncovered.join(", ")
+            ),
+            path,
+        );
+    }
+}
+
+async fn check_adopted_api(shared: &Shared, region: &RegionSpec, diags: &mut Diagnostics) {
+    let ApiSource::Adopted { rest_api_id } = &region.api else {
+        return;
+    };
+    use aws_sdk_apigateway::error::ProvideErrorMetadata;
+    use aws_sdk_apigateway::types::EndpointType;
+    let path = region.path("existing_rest_api_id");
+    let apigw = shared.clients.region(&region.region).await.apigateway;
+    match apigw.get_rest_api().rest_api_id(rest_api_id).send().await {
+        Ok(api) => {
+            let types = api
+                .endpoint_configuration()
+                .map(|c| c.types().to_vec())
+                .unwrap_or_default();
+            if types != [EndpointType::Regional] {
+                diags.error(
+                    "Adopted API is not REGIONAL",
+                    format!(
+                        "{rest_api_id} has endpoint type {}; only REGIONAL APIs can be adopted. Change its endpoint type to REGIONAL first.",
+                        types.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                    path,
+                );
+                return;
+            }
+        }
+        Err(e) => {
+            let detail = match e.as_service_error() {
+                Some(s) if s.code() == Some("NotFoundException") => {
+                    format!(
+                        "There is no REST API {rest_api_id} in {}; check the id and the region.",
+                        region.region
+                    )
+                }
+                _ => format!(
+                    "Reading REST API {rest_api_id} failed: {}",
+                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                ),
+            };
+            diags.error("Adopted API not found", detail, path);
+            return;
+        }
+    }
+    if let Err(e) = apigw
+        .get_stage()
+        .rest_api_id(rest_api_id)
+        .stage_name(&region.stage_name)
+        .send()
+        .await
+    {
+        let missing = e.as_service_error().and_then(|s| s.code()) == Some("NotFoundException");
+        diags.error(
+            "Adopted API has no such stage",
+            if missing {
+                format!("{rest_api_id} has no stage {}; deploy it, or set {}.stage_name to an existing stage.", region.stage_name, region.block)
+            } else {
+                format!("Reading stage {} failed: {}", region.stage_name, aws_smithy_types::error::display::DisplayErrorContext(&e))
+            },
+            region.path("stage_name"),
+        );
+    }
+}
+
+/// Runs every AWS check; returns the zone's name when they pass.
+pub async fn run(shared: &Shared, spec: &Spec, diags: &mut Diagnostics) -> Option<String> {
+    let errors_before = diags.errors.len();
+    let zone = zone_name(shared, spec, diags).await?;
+    let standby = standby_name(spec, &zone);
+    for (name, attribute) in [
+        (&spec.domain_name, "domain_name"),
+        (&standby, "standby_domain_name"),
+    ] {
+        if !inside(name, &zone) {
+            diags.error(
+                "Name outside the hosted zone",
+                format!("{name} is not inside the zone {zone} ({}); use a name ending in .{zone}, or the zone that holds it.", spec.hosted_zone_id),
+                AttributePath::new(attribute),
+            );
+        }
+    }
+    for region in spec.regions() {
+        check_certificate(shared, region, &[&spec.domain_name, &standby], diags).await;
+        check_adopted_api(shared, region, diags).await;
+    }
+    (diags.errors.len() == errors_before).then_some(zone)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_cover_one_label() {
+        assert!(covers("*.example.com", "api.example.com"));
+        assert!(covers("*.example.com", "standby-api.example.com"));
+        assert!(!covers("*.example.com", "a.b.example.com"));
+        assert!(!covers("*.example.com", "example.com"));
+        assert!(covers("API.example.com.", "api.example.com"));
+        assert!(inside("api.example.com", "example.com"));
+        assert!(!inside("api.badexample.com", "example.com"));
+    }
+}

@@ -1,0 +1,106 @@
+//! What create, read, update and delete share: the validated spec with its
+//! resolved names, the region contexts, and the Route 53 client.
+
+use multiregion_core::Pair;
+use tf_provider::Diagnostics;
+use tf_provider::value::Value;
+
+use super::records;
+use super::region::{RegionContext, RegionDeployment};
+use super::state::{FailoverState, Ownership, PrivateState, known};
+use super::validate::{self, Spec};
+use crate::provider::Shared;
+
+/// A spec whose standby name is resolved.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The validated configuration.
+    pub spec: Spec,
+    /// The resource id.
+    pub id: String,
+    /// The standby name.
+    pub standby_name: String,
+}
+
+impl Resolved {
+    /// Resolves `spec` with the standby name.
+    pub fn new(spec: Spec, standby_name: String) -> Self {
+        Resolved {
+            id: spec.id(),
+            spec,
+            standby_name,
+        }
+    }
+
+    /// Resolves a state that was written by this provider (its values were
+    /// validated when it was written).
+    pub fn from_state(state: &FailoverState<'_>) -> Option<Self> {
+        let mut scratch = Diagnostics::default();
+        let spec = validate::spec(state, &mut scratch)?;
+        let standby = known(&state.standby_domain_name)?.to_owned();
+        Some(Resolved::new(spec, standby))
+    }
+
+    /// The two region contexts.
+    pub async fn contexts<'s>(&'s self, shared: &'s Shared) -> [RegionContext<'s>; 2] {
+        let (primary, secondary) = tokio::join!(
+            shared.clients.region(&self.spec.primary.region),
+            shared.clients.region(&self.spec.secondary.region),
+        );
+        let context = |spec, clients| RegionContext {
+            spec,
+            names: &self.spec.names,
+            id: &self.id,
+            domain_name: &self.spec.domain_name,
+            standby_domain_name: &self.standby_name,
+            health_path: &self.spec.health_path,
+            clients,
+            pacer: &shared.pacer,
+        };
+        [
+            context(&self.spec.primary, primary),
+            context(&self.spec.secondary, secondary),
+        ]
+    }
+
+    /// The core's pair for these deployments.
+    pub fn pair(&self, deployments: [&RegionDeployment; 2]) -> Pair {
+        records::pair(
+            &self.spec.hosted_zone_id,
+            &self.spec.domain_name,
+            &self.standby_name,
+            [
+                (&self.spec.primary.region, deployments[0]),
+                (&self.spec.secondary.region, deployments[1]),
+            ],
+        )
+    }
+
+    /// The Route 53 client.
+    pub async fn route53(&self, shared: &Shared) -> aws_sdk_route53::Client {
+        shared.clients.route53(&self.spec.primary.region).await
+    }
+}
+
+/// The deployments a state and its private ownership describe.
+pub fn prior_deployments(
+    state: &FailoverState<'_>,
+    private: &PrivateState,
+) -> [RegionDeployment; 2] {
+    let ownership = match private {
+        Value::Value(o) => o.clone(),
+        _ => Ownership::default(),
+    };
+    [
+        records::deployment_of(&state.primary, ownership.primary),
+        records::deployment_of(&state.secondary, ownership.secondary),
+    ]
+}
+
+/// The private state of two deployments.
+pub fn ownership_of(deployments: [&RegionDeployment; 2]) -> PrivateState {
+    Value::Value(Ownership {
+        primary: deployments[0].ownership.clone(),
+        secondary: deployments[1].ownership.clone(),
+    })
+}

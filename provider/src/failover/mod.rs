@@ -1,0 +1,181 @@
+//! `multiregion_apigw_failover`: schema, validate, plan, create, read,
+//! update, delete, in that order; the logic lives in the submodules.
+
+mod apply;
+pub mod checks;
+mod context;
+pub mod openapi;
+pub mod plan;
+mod read;
+mod records;
+pub mod region;
+pub mod schema;
+pub mod state;
+pub mod validate;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tf_provider::schema::Schema;
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{AttributePath, Diagnostics, Resource};
+
+use crate::provider::{Shared, SharedHandle};
+use state::{FailoverState, PrivateState};
+
+/// The resource.
+#[derive(Debug)]
+pub struct FailoverResource {
+    shared: SharedHandle,
+}
+
+impl FailoverResource {
+    /// The resource, reading the provider's configuration from `shared`.
+    pub fn new(shared: SharedHandle) -> Self {
+        FailoverResource { shared }
+    }
+
+    fn shared(&self, diags: &mut Diagnostics) -> Option<Arc<Shared>> {
+        let shared = self
+            .shared
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if shared.is_none() {
+            diags.root_error_short("The multiregion provider is not configured");
+        }
+        shared
+    }
+}
+
+/// The zone's name when every value the plan-time checks need is known and
+/// the checks pass; errors go to `diags`. `None` without errors: not known
+/// yet (the checks run again at apply).
+async fn plan_checks(
+    shared: &Shared,
+    config: &FailoverState<'_>,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    let mut scratch = Diagnostics::default();
+    let spec = validate::spec(config, &mut scratch)?;
+    checks::run(shared, &spec, diags).await
+}
+
+#[async_trait]
+impl Resource for FailoverResource {
+    type State<'a> = FailoverState<'a>;
+    type PrivateState<'a> = PrivateState;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(schema::schema())
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
+        validate::validate(&config, diags);
+        Some(())
+    }
+
+    async fn plan_create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        proposed_state: Self::State<'a>,
+        config_state: Self::State<'a>,
+        _provider_meta_state: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let shared = self.shared(diags)?;
+        let zone = plan_checks(&shared, &config_state, diags).await;
+        if !diags.errors.is_empty() {
+            return None;
+        }
+        let planned = plan::plan_create(proposed_state, &config_state, zone.as_deref());
+        Some((planned, Value::Null))
+    }
+
+    async fn plan_update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior_state: Self::State<'a>,
+        proposed_state: Self::State<'a>,
+        config_state: Self::State<'a>,
+        prior_private_state: Self::PrivateState<'a>,
+        _provider_meta_state: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
+        let (planned, replace) = plan::plan_update(&prior_state, proposed_state, &config_state);
+        if replace.is_empty() && planned != prior_state {
+            // Checks that need AWS run for in-place changes; a replacement
+            // plans a create, which runs them.
+            let shared = self.shared(diags)?;
+            plan_checks(&shared, &config_state, diags).await;
+            if !diags.errors.is_empty() {
+                return None;
+            }
+        }
+        Some((planned, prior_private_state, replace))
+    }
+
+    async fn plan_destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior_state: Self::State<'a>,
+        prior_private_state: Self::PrivateState<'a>,
+        _provider_meta_state: Self::ProviderMetaState<'a>,
+    ) -> Option<Self::PrivateState<'a>> {
+        Some(prior_private_state)
+    }
+
+    async fn create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        planned_state: Self::State<'a>,
+        config_state: Self::State<'a>,
+        _planned_private_state: Self::PrivateState<'a>,
+        _provider_meta_state: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let shared = self.shared(diags)?;
+        apply::create(&shared, diags, planned_state, &config_state).await
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        state: Self::State<'a>,
+        private_state: Self::PrivateState<'a>,
+        _provider_meta_state: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let shared = self.shared(diags)?;
+        read::read(&shared, diags, state, private_state).await
+    }
+
+    async fn update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior_state: Self::State<'a>,
+        planned_state: Self::State<'a>,
+        config_state: Self::State<'a>,
+        planned_private_state: Self::PrivateState<'a>,
+        _provider_meta_state: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let shared = self.shared(diags)?;
+        apply::update(
+            &shared,
+            diags,
+            &prior_state,
+            planned_state,
+            &config_state,
+            &planned_private_state,
+        )
+        .await
+    }
+
+    async fn destroy<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior_state: Self::State<'a>,
+        planned_private_state: Self::PrivateState<'a>,
+        _provider_meta_state: Self::ProviderMetaState<'a>,
+    ) -> Option<()> {
+        let shared = self.shared(diags)?;
+        apply::delete(&shared, diags, &prior_state, &planned_private_state).await
+    }
+}

@@ -1,0 +1,699 @@
+//! One region's API Gateway side: the REST API and its stage, the REGIONAL
+//! custom domains of both names, and their base path mappings.
+//!
+//! `ensure` is idempotent: it finds what exists (by id, or by the
+//! `multiregion:id` tag after a crash), creates what is missing, and repairs
+//! what differs, so a failed apply converges on the next one. Finders turn
+//! AWS not-found into `None`.
+
+use std::collections::HashMap;
+
+use aws_sdk_apigateway::error::ProvideErrorMetadata;
+use aws_sdk_apigateway::types::{
+    EndpointConfiguration, EndpointType, Op, PatchOperation, PutMode, SecurityPolicy,
+};
+use aws_smithy_types::Blob;
+use multiregion_core::naming::{self, Component, Names};
+use multiregion_core::{AliasTarget, Region};
+
+use super::openapi;
+use super::state::RegionOwnership;
+use super::validate::{ApiSource, RegionSpec};
+use crate::clients::RegionClients;
+use crate::pacing::{Pacer, Quota};
+
+/// Tag holding the region of a managed API, next to the id tag.
+pub const TAG_REGION: &str = "multiregion:region";
+
+/// A failed API Gateway step.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{region}: {step}: {message}")]
+pub struct RegionError {
+    /// The region.
+    pub region: String,
+    /// What was being done.
+    pub step: String,
+    /// What went wrong, with what to do where we know it.
+    pub message: String,
+}
+
+/// What exists in a region, as far as this resource is concerned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegionDeployment {
+    /// The REST API serving the names.
+    pub rest_api_id: Option<String>,
+    /// The stage exists.
+    pub stage_ready: bool,
+    /// The custom domain of the active name, if it exists and is mapped to
+    /// the API's stage.
+    pub active_target: Option<AliasTarget>,
+    /// The same for the standby name.
+    pub standby_target: Option<AliasTarget>,
+    /// What the resource created here.
+    pub ownership: RegionOwnership,
+}
+
+impl RegionDeployment {
+    /// Whether everything is there.
+    pub fn complete(&self) -> bool {
+        self.rest_api_id.is_some()
+            && self.stage_ready
+            && self.active_target.is_some()
+            && self.standby_target.is_some()
+    }
+}
+
+/// Everything a region operation needs.
+#[derive(Debug)]
+pub struct RegionContext<'a> {
+    /// The region's validated configuration.
+    pub spec: &'a RegionSpec,
+    /// Names derived from `name`.
+    pub names: &'a Names,
+    /// The resource id (tag value).
+    pub id: &'a str,
+    /// The public name.
+    pub domain_name: &'a str,
+    /// The standby name.
+    pub standby_domain_name: &'a str,
+    /// The health route's first segment.
+    pub health_path: &'a str,
+    /// The region's clients.
+    pub clients: RegionClients,
+    /// API Gateway quota pacing.
+    pub pacer: &'a Pacer,
+}
+
+fn failure(region: &Region, step: &str, message: impl Into<String>) -> RegionError {
+    RegionError {
+        region: region.to_string(),
+        step: step.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn sdk_message<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    error: &ApiGwError<E>,
+) -> String {
+    match error.as_service_error() {
+        Some(service) => format!(
+            "{}: {}",
+            service.code().unwrap_or("error"),
+            service.message().unwrap_or_default()
+        ),
+        None => format!(
+            "{}",
+            aws_smithy_types::error::display::DisplayErrorContext(error)
+        ),
+    }
+}
+
+type ApiGwError<E> = aws_sdk_apigateway::error::SdkError<E>;
+
+fn is_not_found<E: ProvideErrorMetadata>(error: &ApiGwError<E>) -> bool {
+    error.as_service_error().and_then(|e| e.code()) == Some("NotFoundException")
+}
+
+/// The ARN of the ponger function the health route invokes.
+pub fn ponger_arn(spec: &RegionSpec, names: &Names) -> String {
+    format!(
+        "arn:{}:lambda:{}:{}:function:{}",
+        spec.region.partition().as_str(),
+        spec.region,
+        spec.account_id,
+        names.function(Component::Ponger)
+    )
+}
+
+/// The default invoke URL of a stage.
+pub fn invoke_url(region: &Region, rest_api_id: &str, stage: &str) -> String {
+    let suffix = match region.partition().as_str() {
+        "aws-cn" => "amazonaws.com.cn",
+        _ => "amazonaws.com",
+    };
+    format!("https://{rest_api_id}.execute-api.{region}.{suffix}/{stage}")
+}
+
+impl RegionContext<'_> {
+    fn region(&self) -> &Region {
+        &self.spec.region
+    }
+
+    fn api(&self) -> &aws_sdk_apigateway::Client {
+        &self.clients.apigateway
+    }
+
+    fn tags(&self) -> HashMap<String, String> {
+        HashMap::from([
+            (naming::TAG_ID.to_owned(), self.id.to_owned()),
+            (naming::TAG_NAME.to_owned(), self.names.name().to_owned()),
+            (TAG_REGION.to_owned(), self.region().to_string()),
+        ])
+    }
+
+    fn is_ours(&self, tags: Option<&HashMap<String, String>>) -> bool {
+        tags.and_then(|t| t.get(naming::TAG_ID)).map(String::as_str) == Some(self.id)
+    }
+
+    /// The managed API's body as deployed: the configured body plus the
+    /// health route.
+    pub fn deployed_body(&self, body: &str) -> Result<String, RegionError> {
+        openapi::with_health_route(
+            body,
+            self.health_path,
+            self.region(),
+            &ponger_arn(self.spec, self.names),
+        )
+        .map_err(|e| failure(self.region(), "preparing the OpenAPI body", e.to_string()))
+    }
+
+    /// Finds a managed API this resource created, by its tags.
+    async fn find_managed_api(&self) -> Result<Option<String>, RegionError> {
+        let mut position = None;
+        loop {
+            let page = self
+                .api()
+                .get_rest_apis()
+                .set_position(position)
+                .limit(500)
+                .send()
+                .await
+                .map_err(|e| failure(self.region(), "listing REST APIs", sdk_message(&e)))?;
+            if let Some(api) = page.items().iter().find(|api| {
+                self.is_ours(api.tags())
+                    && api
+                        .tags()
+                        .and_then(|t| t.get(TAG_REGION))
+                        .map(String::as_str)
+                        == Some(self.region().as_str())
+            }) {
+                return Ok(api.id().map(str::to_owned));
+            }
+            match page.position() {
+                Some(next) if !page.items().is_empty() => position = Some(next.to_owned()),
+                _ => return Ok(None),
+            }
+        }
+    }
+
+    /// The REST API with `id`, if it exists: (id, is REGIONAL).
+    pub async fn get_api(&self, id: &str) -> Result<Option<bool>, RegionError> {
+        match self.api().get_rest_api().rest_api_id(id).send().await {
+            Ok(api) => Ok(Some(
+                api.endpoint_configuration()
+                    .map(|c| c.types().to_vec())
+                    .unwrap_or_default()
+                    == [EndpointType::Regional],
+            )),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(failure(
+                self.region(),
+                "reading the REST API",
+                sdk_message(&e),
+            )),
+        }
+    }
+
+    async fn stage_exists(&self, api_id: &str) -> Result<bool, RegionError> {
+        match self
+            .api()
+            .get_stage()
+            .rest_api_id(api_id)
+            .stage_name(&self.spec.stage_name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if is_not_found(&e) => Ok(false),
+            Err(e) => Err(failure(self.region(), "reading the stage", sdk_message(&e))),
+        }
+    }
+
+    async fn create_managed_api(&self, body: &str) -> Result<String, RegionError> {
+        let deployed = self.deployed_body(body)?;
+        let created = self
+            .api()
+            .create_rest_api()
+            .name(self.names.rest_api(self.region()))
+            .description(format!("Managed by multiregion ({})", self.id))
+            .endpoint_configuration(
+                EndpointConfiguration::builder()
+                    .types(EndpointType::Regional)
+                    .build(),
+            )
+            .set_tags(Some(self.tags()))
+            .send()
+            .await
+            .map_err(|e| failure(self.region(), "creating the REST API", sdk_message(&e)))?;
+        let id = created
+            .id()
+            .ok_or_else(|| failure(self.region(), "creating the REST API", "no id returned"))?
+            .to_owned();
+        self.put_body(&id, &deployed).await?;
+        Ok(id)
+    }
+
+    async fn put_body(&self, api_id: &str, deployed_body: &str) -> Result<(), RegionError> {
+        self.pacer.wait(self.region(), Quota::PutRestApi).await;
+        self.api()
+            .put_rest_api()
+            .rest_api_id(api_id)
+            .mode(PutMode::Overwrite)
+            .body(Blob::new(deployed_body.as_bytes().to_vec()))
+            .send()
+            .await
+            .map_err(|e| {
+                failure(
+                    self.region(),
+                    "importing the OpenAPI body",
+                    format!(
+                        "{} (check {}.openapi_body)",
+                        sdk_message(&e),
+                        self.spec.block
+                    ),
+                )
+            })?;
+        Ok(())
+    }
+
+    async fn deploy(&self, api_id: &str) -> Result<(), RegionError> {
+        self.pacer.wait(self.region(), Quota::Deployment).await;
+        self.api()
+            .create_deployment()
+            .rest_api_id(api_id)
+            .stage_name(&self.spec.stage_name)
+            .description("multiregion")
+            .send()
+            .await
+            .map_err(|e| failure(self.region(), "deploying the stage", sdk_message(&e)))?;
+        Ok(())
+    }
+
+    /// Replaces a managed API's body (with the health route) and redeploys.
+    pub async fn update_body(&self, api_id: &str, body: &str) -> Result<(), RegionError> {
+        let deployed = self.deployed_body(body)?;
+        self.put_body(api_id, &deployed).await?;
+        self.deploy(api_id).await
+    }
+
+    /// The custom domain `name`: (alias target, is ours, certificate ARN).
+    async fn get_domain(
+        &self,
+        name: &str,
+    ) -> Result<Option<(AliasTarget, bool, Option<String>)>, RegionError> {
+        match self.api().get_domain_name().domain_name(name).send().await {
+            Ok(domain) => {
+                let target = match (
+                    domain.regional_domain_name(),
+                    domain.regional_hosted_zone_id(),
+                ) {
+                    (Some(dns), Some(zone)) => AliasTarget {
+                        dns_name: dns.to_owned(),
+                        hosted_zone_id: zone.to_owned(),
+                    },
+                    _ => {
+                        return Err(failure(
+                            self.region(),
+                            "reading a custom domain",
+                            format!(
+                                "{name} exists in {} but is not REGIONAL; delete it or make it REGIONAL",
+                                self.region()
+                            ),
+                        ));
+                    }
+                };
+                Ok(Some((
+                    target,
+                    self.is_ours(domain.tags()),
+                    domain.regional_certificate_arn().map(str::to_owned),
+                )))
+            }
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(failure(
+                self.region(),
+                "reading a custom domain",
+                sdk_message(&e),
+            )),
+        }
+    }
+
+    async fn ensure_domain(&self, name: &str) -> Result<(AliasTarget, bool), RegionError> {
+        if let Some((target, ours, certificate)) = self.get_domain(name).await? {
+            if certificate.as_deref() != Some(self.spec.certificate_arn.as_str()) {
+                self.api()
+                    .update_domain_name()
+                    .domain_name(name)
+                    .patch_operations(
+                        PatchOperation::builder()
+                            .op(Op::Replace)
+                            .path("/regionalCertificateArn")
+                            .value(&self.spec.certificate_arn)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        failure(
+                            self.region(),
+                            "updating a custom domain's certificate",
+                            sdk_message(&e),
+                        )
+                    })?;
+            }
+            return Ok((target, ours));
+        }
+        self.pacer.wait(self.region(), Quota::DomainName).await;
+        let created = self
+            .api()
+            .create_domain_name()
+            .domain_name(name)
+            .regional_certificate_arn(&self.spec.certificate_arn)
+            .endpoint_configuration(
+                EndpointConfiguration::builder()
+                    .types(EndpointType::Regional)
+                    .build(),
+            )
+            .security_policy(SecurityPolicy::Tls12)
+            .set_tags(Some(self.tags()))
+            .send()
+            .await
+            .map_err(|e| {
+                failure(
+                    self.region(),
+                    "creating a custom domain",
+                    format!(
+                        "{name}: {} (check {}.certificate_arn)",
+                        sdk_message(&e),
+                        self.spec.block
+                    ),
+                )
+            })?;
+        match (
+            created.regional_domain_name(),
+            created.regional_hosted_zone_id(),
+        ) {
+            (Some(dns), Some(zone)) => Ok((
+                AliasTarget {
+                    dns_name: dns.to_owned(),
+                    hosted_zone_id: zone.to_owned(),
+                },
+                true,
+            )),
+            _ => Err(failure(
+                self.region(),
+                "creating a custom domain",
+                "no regional domain name returned",
+            )),
+        }
+    }
+
+    /// Whether `name` is mapped at the empty base path to the API's stage:
+    /// `Some(true)` yes, `Some(false)` mapped elsewhere, `None` not mapped.
+    async fn mapping(&self, name: &str, api_id: &str) -> Result<Option<bool>, RegionError> {
+        let mappings = match self
+            .api()
+            .get_base_path_mappings()
+            .domain_name(name)
+            .send()
+            .await
+        {
+            Ok(m) => m,
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => {
+                return Err(failure(
+                    self.region(),
+                    "reading base path mappings",
+                    sdk_message(&e),
+                ));
+            }
+        };
+        Ok(mappings
+            .items()
+            .iter()
+            .find(|m| matches!(m.base_path(), None | Some("") | Some("(none)")))
+            .map(|m| {
+                m.rest_api_id() == Some(api_id) && m.stage() == Some(self.spec.stage_name.as_str())
+            }))
+    }
+
+    async fn ensure_mapping(
+        &self,
+        name: &str,
+        api_id: &str,
+        domain_is_ours: bool,
+    ) -> Result<(), RegionError> {
+        match self.mapping(name, api_id).await? {
+            Some(true) => Ok(()),
+            Some(false) if domain_is_ours => {
+                self.api()
+                    .update_base_path_mapping()
+                    .domain_name(name)
+                    .base_path("(none)")
+                    .patch_operations(
+                        PatchOperation::builder()
+                            .op(Op::Replace)
+                            .path("/restapiId")
+                            .value(api_id)
+                            .build(),
+                    )
+                    .patch_operations(
+                        PatchOperation::builder()
+                            .op(Op::Replace)
+                            .path("/stage")
+                            .value(&self.spec.stage_name)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        failure(
+                            self.region(),
+                            "updating a base path mapping",
+                            sdk_message(&e),
+                        )
+                    })?;
+                Ok(())
+            }
+            Some(false) => Err(failure(
+                self.region(),
+                "mapping a custom domain",
+                format!(
+                    "{name} already exists in {} and is mapped to another API or stage; map it to {api_id}/{} or delete it",
+                    self.region(),
+                    self.spec.stage_name
+                ),
+            )),
+            None => {
+                self.api()
+                    .create_base_path_mapping()
+                    .domain_name(name)
+                    .rest_api_id(api_id)
+                    .stage(&self.spec.stage_name)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        failure(self.region(), "mapping a custom domain", sdk_message(&e))
+                    })?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Creates what is missing and repairs what differs. On failure, returns
+    /// what exists so far with the error.
+    pub async fn ensure(
+        &self,
+        prior: &RegionDeployment,
+    ) -> Result<RegionDeployment, (RegionDeployment, RegionError)> {
+        let mut now = RegionDeployment {
+            ownership: prior.ownership.clone(),
+            ..RegionDeployment::default()
+        };
+        macro_rules! step {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(error) => return Err((now, error)),
+                }
+            };
+        }
+        // The API and its stage.
+        let api_id = match &self.spec.api {
+            ApiSource::Adopted { rest_api_id } => {
+                match step!(self.get_api(rest_api_id).await) {
+                    Some(true) => {}
+                    Some(false) => {
+                        return Err((
+                            now,
+                            failure(
+                                self.region(),
+                                "adopting the REST API",
+                                format!(
+                                    "{rest_api_id} is not a REGIONAL API; only REGIONAL APIs can be adopted (set its endpoint type to REGIONAL)"
+                                ),
+                            ),
+                        ));
+                    }
+                    None => {
+                        return Err((
+                            now,
+                            failure(
+                                self.region(),
+                                "adopting the REST API",
+                                format!(
+                                    "there is no REST API {rest_api_id} in {}; check {}.existing_rest_api_id",
+                                    self.region(),
+                                    self.spec.block
+                                ),
+                            ),
+                        ));
+                    }
+                }
+                now.rest_api_id = Some(rest_api_id.clone());
+                now.ownership.rest_api = false;
+                if !step!(self.stage_exists(rest_api_id).await) {
+                    return Err((
+                        now,
+                        failure(
+                            self.region(),
+                            "adopting the REST API",
+                            format!(
+                                "API {rest_api_id} has no stage {}; deploy it or set {}.stage_name",
+                                self.spec.stage_name, self.spec.block
+                            ),
+                        ),
+                    ));
+                }
+                rest_api_id.clone()
+            }
+            ApiSource::Managed { openapi_body } => {
+                let existing = match &prior.rest_api_id {
+                    Some(id) if step!(self.get_api(id).await).is_some() => Some(id.clone()),
+                    _ => step!(self.find_managed_api().await),
+                };
+                let id = match existing {
+                    Some(id) => id,
+                    None => step!(self.create_managed_api(openapi_body).await),
+                };
+                now.rest_api_id = Some(id.clone());
+                now.ownership.rest_api = true;
+                if !step!(self.stage_exists(&id).await) {
+                    step!(self.deploy(&id).await);
+                }
+                id
+            }
+        };
+        now.stage_ready = true;
+
+        // Both names' custom domains and mappings.
+        for (name, active) in [(self.domain_name, true), (self.standby_domain_name, false)] {
+            let (target, created_by_us) = step!(self.ensure_domain(name).await);
+            let owned = created_by_us
+                || if active {
+                    prior.ownership.active_domain
+                } else {
+                    prior.ownership.standby_domain
+                };
+            if active {
+                now.ownership.active_domain = owned;
+            } else {
+                now.ownership.standby_domain = owned;
+            }
+            step!(self.ensure_mapping(name, &api_id, owned).await);
+            if active {
+                now.active_target = Some(target);
+            } else {
+                now.standby_target = Some(target);
+            }
+        }
+        Ok(now)
+    }
+
+    /// Reads what exists, without changing anything.
+    pub async fn read(&self, prior: &RegionDeployment) -> Result<RegionDeployment, RegionError> {
+        let mut now = RegionDeployment {
+            ownership: prior.ownership.clone(),
+            ..RegionDeployment::default()
+        };
+        let api_id = match &self.spec.api {
+            ApiSource::Adopted { rest_api_id } => Some(rest_api_id.clone()),
+            ApiSource::Managed { .. } => prior.rest_api_id.clone(),
+        };
+        let Some(api_id) = api_id else {
+            return Ok(now);
+        };
+        if self.get_api(&api_id).await?.is_none() {
+            return Ok(now);
+        }
+        now.stage_ready = self.stage_exists(&api_id).await?;
+        now.rest_api_id = Some(api_id.clone());
+        for (name, active) in [(self.domain_name, true), (self.standby_domain_name, false)] {
+            let Some((target, _, _)) = self.get_domain(name).await? else {
+                continue;
+            };
+            if self.mapping(name, &api_id).await? != Some(true) {
+                continue;
+            }
+            if active {
+                now.active_target = Some(target);
+            } else {
+                now.standby_target = Some(target);
+            }
+        }
+        Ok(now)
+    }
+
+    /// Deletes what the resource created here. `keep_active_domain` keeps
+    /// the public name's custom domain (so an adopted API stays reachable).
+    /// Not-found counts as done.
+    pub async fn delete(
+        &self,
+        deployment: &RegionDeployment,
+        keep_active_domain: bool,
+    ) -> Result<(), RegionError> {
+        let owned = &deployment.ownership;
+        for (name, owned, keep) in [
+            (self.domain_name, owned.active_domain, keep_active_domain),
+            (self.standby_domain_name, owned.standby_domain, false),
+        ] {
+            if !owned || keep {
+                continue;
+            }
+            self.pacer.wait(self.region(), Quota::DomainName).await;
+            match self
+                .api()
+                .delete_domain_name()
+                .domain_name(name)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if is_not_found(&e) => {}
+                Err(e) => {
+                    return Err(failure(
+                        self.region(),
+                        "deleting a custom domain",
+                        sdk_message(&e),
+                    ));
+                }
+            }
+        }
+        if owned.rest_api
+            && let Some(id) = &deployment.rest_api_id
+        {
+            self.pacer.wait(self.region(), Quota::DeleteRestApi).await;
+            match self.api().delete_rest_api().rest_api_id(id).send().await {
+                Ok(_) => {}
+                Err(e) if is_not_found(&e) => {}
+                Err(e) => {
+                    return Err(failure(
+                        self.region(),
+                        "deleting the REST API",
+                        sdk_message(&e),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,124 @@
+//! The resource's Terraform state, and the ownership kept in private state.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+use tf_provider::value::{Value, ValueNumber, ValueString};
+
+/// `multiregion_apigw_failover`: configuration, plan and state share it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FailoverState<'a> {
+    pub id: ValueString<'a>,
+    pub name: ValueString<'a>,
+    pub domain_name: ValueString<'a>,
+    pub standby_domain_name: ValueString<'a>,
+    pub hosted_zone_id: ValueString<'a>,
+    pub health_path: ValueString<'a>,
+    pub active_region: ValueString<'a>,
+    pub standby_region: ValueString<'a>,
+    pub last_failover: Value<LastFailover<'a>>,
+    pub ledger_record_name: ValueString<'a>,
+    pub dns_status: ValueString<'a>,
+    pub primary: Value<RegionState<'a>>,
+    pub secondary: Value<RegionState<'a>>,
+}
+
+/// A `primary {}` or `secondary {}` block.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegionState<'a> {
+    pub region: ValueString<'a>,
+    pub certificate_arn: ValueString<'a>,
+    pub stage_name: ValueString<'a>,
+    pub openapi_body: ValueString<'a>,
+    pub existing_rest_api_id: ValueString<'a>,
+    pub rest_api_id: ValueString<'a>,
+    pub invoke_url: ValueString<'a>,
+    pub regional_domain_name: ValueString<'a>,
+    pub regional_hosted_zone_id: ValueString<'a>,
+    pub standby_regional_domain_name: ValueString<'a>,
+    pub standby_regional_hosted_zone_id: ValueString<'a>,
+}
+
+/// The `last_failover` object: the ledger's latest entry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LastFailover<'a> {
+    pub generation: ValueNumber,
+    pub active_region: ValueString<'a>,
+    pub time: ValueString<'a>,
+    pub reason: ValueString<'a>,
+    pub execution: ValueString<'a>,
+}
+
+/// What the resource created in one region, so that destroy removes only
+/// that. Kept in private state; rebuilt from tags on import.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegionOwnership {
+    /// The REST API (and so its stages and deployments) was created here.
+    pub rest_api: bool,
+    /// The custom domain of the active name was created here.
+    pub active_domain: bool,
+    /// The custom domain of the standby name was created here.
+    pub standby_domain: bool,
+}
+
+/// Ownership in both regions, and of the records.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ownership {
+    /// The primary region.
+    pub primary: RegionOwnership,
+    /// The secondary region.
+    pub secondary: RegionOwnership,
+}
+
+/// The private state: ownership, or nothing (first plan, older states).
+pub type PrivateState = Value<Ownership>;
+
+/// An owned string value.
+pub fn string<'a>(s: impl Into<String>) -> ValueString<'a> {
+    Value::Value(Cow::Owned(s.into()))
+}
+
+/// An optional owned string value (`None` is null).
+pub fn opt_string<'a>(s: Option<impl Into<String>>) -> ValueString<'a> {
+    match s {
+        Some(s) => string(s),
+        None => Value::Null,
+    }
+}
+
+/// A copy of a string value that borrows nothing.
+pub fn owned<'b>(value: &ValueString<'_>) -> ValueString<'b> {
+    match value {
+        Value::Value(s) => string(s.to_string()),
+        Value::Null => Value::Null,
+        Value::Unknown => Value::Unknown,
+    }
+}
+
+impl LastFailover<'_> {
+    /// A copy that borrows nothing.
+    pub fn to_owned_value<'b>(&self) -> LastFailover<'b> {
+        LastFailover {
+            generation: self.generation,
+            active_region: owned(&self.active_region),
+            time: owned(&self.time),
+            reason: owned(&self.reason),
+            execution: owned(&self.execution),
+        }
+    }
+}
+
+/// The known string of a value, if it is known and not null.
+pub fn known<'v>(value: &'v ValueString<'_>) -> Option<&'v str> {
+    match value {
+        Value::Value(s) => Some(s.as_ref()),
+        _ => None,
+    }
+}
+
+impl<'a> FailoverState<'a> {
+    /// The region blocks with their names, for loops.
+    pub fn blocks(&self) -> [(&'static str, &Value<RegionState<'a>>); 2] {
+        [("primary", &self.primary), ("secondary", &self.secondary)]
+    }
+}

@@ -1,0 +1,244 @@
+//! The acceptance harness: real Terraform driving the freshly built
+//! provider, against moto behind the bench's proxy.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use multiregion_bench::Bench;
+use multiregion_bench::seed::{Seeded, sdk_config, zone_and_certificates};
+use multiregion_bench::terraform::Workdir;
+
+pub const EAST: &str = "us-east-1";
+pub const WEST: &str = "us-west-2";
+pub const ZONE: &str = "example.com";
+pub const ACTIVE_NAME: &str = "api.example.com";
+pub const STANDBY_NAME: &str = "standby-api.example.com";
+pub const SOURCE: &str = "multiregion/multiregion";
+
+/// The directory holding the provider binary Cargo built for these tests.
+pub fn provider_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_terraform-provider-multiregion"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A bench with a public zone and a certificate per region for both names.
+pub struct World {
+    pub bench: Bench,
+    pub seeded: Seeded,
+}
+
+impl World {
+    pub async fn new() -> Result<World> {
+        let bench = Bench::start().await?;
+        let seeded =
+            zone_and_certificates(&bench, ZONE, &[ACTIVE_NAME, STANDBY_NAME], &[EAST, WEST])
+                .await?;
+        Ok(World { bench, seeded })
+    }
+
+    /// A Terraform working directory talking to this world.
+    pub fn workdir(&self) -> Result<Workdir> {
+        Ok(Workdir::new(SOURCE, &provider_dir())?
+            .with_env(self.bench.env())
+            .with_env([
+                ("MULTIREGION_API_GATEWAY_PACING", "false"),
+                ("AWS_REGION", EAST),
+                ("PLUGIN_LOG_FILE", "/dev/null"),
+            ]))
+    }
+
+    pub fn certificate(&self, region: &str) -> &str {
+        self.seeded
+            .certificates
+            .get(region)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    pub async fn apigateway(&self, region: &str) -> aws_sdk_apigateway::Client {
+        aws_sdk_apigateway::Client::new(&sdk_config(&self.bench, region, "inspector").await)
+    }
+
+    pub async fn route53(&self) -> aws_sdk_route53::Client {
+        aws_sdk_route53::Client::new(&sdk_config(&self.bench, EAST, "inspector").await)
+    }
+
+    /// The record sets of the zone other than its NS and SOA.
+    pub async fn records(&self) -> Result<Vec<(String, String)>> {
+        let listing = self
+            .route53()
+            .await
+            .list_resource_record_sets()
+            .hosted_zone_id(&self.seeded.zone_id)
+            .send()
+            .await?;
+        Ok(listing
+            .resource_record_sets()
+            .iter()
+            .filter(|s| !matches!(s.r#type().as_str(), "NS" | "SOA"))
+            .map(|s| {
+                (
+                    s.name().trim_end_matches('.').to_owned(),
+                    s.r#type().as_str().to_owned(),
+                )
+            })
+            .collect())
+    }
+
+    /// Everything the resource could have left in AWS, by service and region.
+    pub async fn sweep(&self) -> Result<Vec<String>> {
+        let mut left = Vec::new();
+        for region in [EAST, WEST] {
+            let apigw = self.apigateway(region).await;
+            for api in apigw.get_rest_apis().send().await?.items() {
+                left.push(format!(
+                    "{region} REST API {} {}",
+                    api.id().unwrap_or_default(),
+                    api.name().unwrap_or_default()
+                ));
+            }
+            for domain in apigw.get_domain_names().send().await?.items() {
+                left.push(format!(
+                    "{region} custom domain {}",
+                    domain.domain_name().unwrap_or_default()
+                ));
+            }
+        }
+        for (name, kind) in self.records().await? {
+            left.push(format!("Route 53 {kind} {name}"));
+        }
+        Ok(left)
+    }
+
+    /// An OpenAPI body for `region`, from the quickstart's template.
+    pub fn body(&self, region: &str, version: &str) -> String {
+        std::fs::read_to_string(root().join("examples/quickstart/api.json.tftpl"))
+            .unwrap_or_default()
+            .replace("${region}", region)
+            .replace("${account_id}", "123456789012")
+            .replace("${name}", "orders")
+            .replace(
+                "\"version\": \"1.0\"",
+                &format!("\"version\": \"{version}\""),
+            )
+    }
+}
+
+/// Escapes a string for an HCL heredoc-free string literal.
+pub fn hcl_string(s: &str) -> String {
+    serde_json::to_string(s)
+        .unwrap_or_default()
+        .replace("${", "$${")
+}
+
+/// A region block.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub region: String,
+    pub certificate_arn: String,
+    pub api: Api,
+    pub stage_name: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Api {
+    Body(String),
+    Existing(String),
+}
+
+/// The resource's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub name: String,
+    pub domain_name: String,
+    pub hosted_zone_id: String,
+    pub primary: Block,
+    pub secondary: Block,
+    pub active_region: Option<String>,
+    pub extra: String,
+}
+
+impl Config {
+    /// Managed APIs in both regions, as the quickstart.
+    pub fn managed(world: &World) -> Config {
+        let block = |region: &str| Block {
+            region: region.to_owned(),
+            certificate_arn: world.certificate(region).to_owned(),
+            api: Api::Body(world.body(region, "1.0")),
+            stage_name: None,
+        };
+        Config {
+            name: "orders".into(),
+            domain_name: ACTIVE_NAME.into(),
+            hosted_zone_id: world.seeded.zone_id.clone(),
+            primary: block(EAST),
+            secondary: block(WEST),
+            active_region: None,
+            extra: String::new(),
+        }
+    }
+
+    fn block(name: &str, block: &Block) -> String {
+        let api = match &block.api {
+            Api::Body(body) => format!("    openapi_body = {}\n", hcl_string(body)),
+            Api::Existing(id) => format!("    existing_rest_api_id = {}\n", hcl_string(id)),
+        };
+        let stage = block
+            .stage_name
+            .as_ref()
+            .map(|s| format!("    stage_name = {}\n", hcl_string(s)))
+            .unwrap_or_default();
+        format!(
+            "  {name} {{\n    region = {}\n    certificate_arn = {}\n{api}{stage}  }}\n",
+            hcl_string(&block.region),
+            hcl_string(&block.certificate_arn)
+        )
+    }
+
+    /// The HCL of the configuration.
+    pub fn hcl(&self) -> String {
+        let active = self
+            .active_region
+            .as_ref()
+            .map(|r| format!("  active_region = {}\n", hcl_string(r)))
+            .unwrap_or_default();
+        format!(
+            "terraform {{\n  required_providers {{\n    multiregion = {{ source = \"{SOURCE}\" }}\n  }}\n}}\n\n\
+             resource \"multiregion_apigw_failover\" \"api\" {{\n  name = {}\n  domain_name = {}\n  hosted_zone_id = {}\n{active}{}{}{}}}\n\n\
+             output \"active_region\" {{\n  value = multiregion_apigw_failover.api.active_region\n}}\n",
+            hcl_string(&self.name),
+            hcl_string(&self.domain_name),
+            hcl_string(&self.hosted_zone_id),
+            self.extra,
+            Self::block("primary", &self.primary),
+            Self::block("secondary", &self.secondary),
+        )
+    }
+
+    /// Writes the configuration into `workdir` as main.tf.
+    pub fn write(&self, workdir: &Workdir) -> Result<()> {
+        workdir
+            .write("main.tf", &self.hcl())
+            .context("writing main.tf")
+    }
+}
+
+/// Applies, then checks convergence: plan is empty, refresh, plan again empty.
+pub async fn apply_converged(workdir: &Workdir) -> Result<()> {
+    workdir.apply().await?;
+    workdir.plan(&[]).await?.expect(0)?;
+    workdir
+        .run(&["apply", "-refresh-only", "-auto-approve", "-no-color"])
+        .await?
+        .expect(0)?;
+    workdir.plan(&[]).await?.expect(0)?;
+    Ok(())
+}
