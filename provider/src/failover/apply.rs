@@ -354,8 +354,8 @@ pub async fn delete(
     let [primary, secondary] = resolved.contexts(shared).await;
     let keep = |region: &Region| adopted && active.as_ref() == Some(region);
     let (p, s) = tokio::join!(
-        primary.delete(&deployments[0], keep(&resolved.spec.primary.region)),
-        secondary.delete(&deployments[1], keep(&resolved.spec.secondary.region)),
+        primary.remove(&deployments[0], keep(&resolved.spec.primary.region)),
+        secondary.remove(&deployments[1], keep(&resolved.spec.secondary.region)),
     );
     let errors: Vec<RegionError> = [p, s].into_iter().filter_map(Result::err).collect();
     if errors.is_empty() {

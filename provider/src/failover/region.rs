@@ -196,15 +196,17 @@ impl RegionContext<'_> {
         }
     }
 
-    /// The REST API with `id`, if it exists: (id, is REGIONAL).
-    pub async fn get_api(&self, id: &str) -> Result<Option<bool>, RegionError> {
+    /// The REST API with `id`, if it exists: whether it is REGIONAL, and
+    /// whether it carries this resource's tag (the resource created it).
+    pub async fn get_api(&self, id: &str) -> Result<Option<(bool, bool)>, RegionError> {
         match self.api().get_rest_api().rest_api_id(id).send().await {
-            Ok(api) => Ok(Some(
+            Ok(api) => Ok(Some((
                 api.endpoint_configuration()
                     .map(|c| c.types().to_vec())
                     .unwrap_or_default()
                     == [EndpointType::Regional],
-            )),
+                self.is_ours(api.tags()),
+            ))),
             Err(e) if is_not_found(&e) => Ok(None),
             Err(e) => Err(failure(
                 self.region(),
@@ -521,8 +523,8 @@ impl RegionContext<'_> {
         let api_id = match &self.spec.api {
             ApiSource::Adopted { rest_api_id } => {
                 match step!(self.get_api(rest_api_id).await) {
-                    Some(true) => {}
-                    Some(false) => {
+                    Some((true, _)) => {}
+                    Some((false, _)) => {
                         return Err((
                             now,
                             failure(
@@ -587,13 +589,10 @@ impl RegionContext<'_> {
 
         // Both names' custom domains and mappings.
         for (name, active) in [(self.domain_name, true), (self.standby_domain_name, false)] {
-            let (target, created_by_us) = step!(self.ensure_domain(name).await);
-            let owned = created_by_us
-                || if active {
-                    prior.ownership.active_domain
-                } else {
-                    prior.ownership.standby_domain
-                };
+            // Ours when we created it now or it carries our tag (created
+            // by an earlier apply); a domain that existed without our tag
+            // is adopted and never deleted.
+            let (target, owned) = step!(self.ensure_domain(name).await);
             if active {
                 now.ownership.active_domain = owned;
             } else {
@@ -609,38 +608,52 @@ impl RegionContext<'_> {
         Ok(now)
     }
 
-    /// Reads what exists, without changing anything.
+    /// Reads what exists, without changing anything. Ownership comes from
+    /// the `multiregion:id` tags, so it survives a lost state.
     pub async fn read(&self, prior: &RegionDeployment) -> Result<RegionDeployment, RegionError> {
-        let mut now = RegionDeployment {
-            ownership: prior.ownership.clone(),
-            ..RegionDeployment::default()
-        };
+        let mut now = RegionDeployment::default();
         let api_id = match &self.spec.api {
             ApiSource::Adopted { rest_api_id } => Some(rest_api_id.clone()),
-            ApiSource::Managed { .. } => prior.rest_api_id.clone(),
+            ApiSource::Managed { .. } => match &prior.rest_api_id {
+                Some(id) => Some(id.clone()),
+                None => self.find_managed_api().await?,
+            },
         };
-        let Some(api_id) = api_id else {
-            return Ok(now);
-        };
-        if self.get_api(&api_id).await?.is_none() {
-            return Ok(now);
+        if let Some(id) = &api_id
+            && let Some((_, ours)) = self.get_api(id).await?
+        {
+            now.ownership.rest_api = ours;
+            now.stage_ready = self.stage_exists(id).await?;
+            now.rest_api_id = Some(id.clone());
         }
-        now.stage_ready = self.stage_exists(&api_id).await?;
-        now.rest_api_id = Some(api_id.clone());
         for (name, active) in [(self.domain_name, true), (self.standby_domain_name, false)] {
-            let Some((target, _, _)) = self.get_domain(name).await? else {
+            let Some((target, ours, _)) = self.get_domain(name).await? else {
                 continue;
             };
-            if self.mapping(name, &api_id).await? != Some(true) {
-                continue;
-            }
+            let mapped = match &now.rest_api_id {
+                Some(id) => self.mapping(name, id).await? == Some(true),
+                None => false,
+            };
             if active {
-                now.active_target = Some(target);
+                now.ownership.active_domain = ours;
+                now.active_target = mapped.then_some(target);
             } else {
-                now.standby_target = Some(target);
+                now.ownership.standby_domain = ours;
+                now.standby_target = mapped.then_some(target);
             }
         }
         Ok(now)
+    }
+
+    /// Reads what is there now (ownership from the tags) and deletes what
+    /// the resource created.
+    pub async fn remove(
+        &self,
+        prior: &RegionDeployment,
+        keep_active_domain: bool,
+    ) -> Result<(), RegionError> {
+        let live = self.read(prior).await?;
+        self.delete(&live, keep_active_domain).await
     }
 
     /// Deletes what the resource created here. `keep_active_domain` keeps
