@@ -51,6 +51,8 @@ pub struct LogEntry {
     pub detail: Option<String>,
     /// Milliseconds from arrival to answer.
     pub millis: u64,
+    /// Milliseconds from the proxy's start to the request's arrival.
+    pub started_ms: u64,
 }
 
 impl std::fmt::Display for LogEntry {
@@ -83,6 +85,7 @@ struct State {
     latency: Mutex<Duration>,
     log: Mutex<Vec<LogEntry>>,
     seq: AtomicU64,
+    epoch: Instant,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -131,6 +134,7 @@ impl Proxy {
             latency: Mutex::default(),
             log: Mutex::default(),
             seq: AtomicU64::new(0),
+            epoch: Instant::now(),
         });
         let serving = state.clone();
         let task = tokio::spawn(async move {
@@ -486,6 +490,7 @@ fn record(
         outcome,
         detail,
         millis: started.elapsed().as_millis() as u64,
+        started_ms: started.duration_since(state.epoch).as_millis() as u64,
     };
     tracing::debug!(%entry, "proxy");
     lock(&state.log).push(entry);

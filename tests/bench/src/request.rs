@@ -155,7 +155,7 @@ const REST_OPERATIONS: &[(&str, &str, &str, &str)] = &[
         "ListTagsForResource",
     ),
     ("apigateway", "GET", "/restapis", "GetRestApis"),
-    ("apigateway", "POST", "/restapis", "ImportRestApi"),
+    ("apigateway", "POST", "/restapis", "CreateRestApi"),
     ("apigateway", "GET", "/restapis/{}", "GetRestApi"),
     ("apigateway", "PUT", "/restapis/{}", "PutRestApi"),
     ("apigateway", "PATCH", "/restapis/{}", "UpdateRestApi"),
@@ -318,6 +318,13 @@ const REST_OPERATIONS: &[(&str, &str, &str, &str)] = &[
 ];
 
 fn rest_operation(service: &str, method: &Method, path: &str) -> Option<String> {
+    if service == "apigateway"
+        && method == Method::POST
+        && path.starts_with("/restapis?")
+        && path.contains("mode=import")
+    {
+        return Some("ImportRestApi".into());
+    }
     let path = path.split('?').next().unwrap_or(path).trim_end_matches('/');
     let segments: Vec<&str> = path.split('/').collect();
     REST_OPERATIONS

@@ -95,3 +95,48 @@ pub async fn zone_and_certificates(
         certificates,
     })
 }
+
+/// Imports into ACM in `region` a certificate for `names` that expires two
+/// seconds after the import, and waits until ACM reports it EXPIRED (ACM
+/// refuses to import one that has already expired). For tests of the
+/// ISSUED check.
+pub async fn import_expired_certificate(
+    bench: &Bench,
+    region: &str,
+    names: &[&str],
+) -> Result<String> {
+    let key = rcgen::KeyPair::generate()?;
+    let mut params =
+        rcgen::CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())?;
+    let now = std::time::SystemTime::now();
+    params.not_before = (now - std::time::Duration::from_secs(86_400)).into();
+    params.not_after = (now + std::time::Duration::from_secs(2)).into();
+    let certificate = params.self_signed(&key)?;
+    let acm = aws_sdk_acm::Client::new(&sdk_config(bench, region, "seed").await);
+    let imported = acm
+        .import_certificate()
+        .certificate(aws_smithy_types::Blob::new(certificate.pem().into_bytes()))
+        .private_key(aws_smithy_types::Blob::new(
+            key.serialize_pem().into_bytes(),
+        ))
+        .send()
+        .await
+        .context("importing the short-lived certificate")?;
+    let arn = imported.certificate_arn().context("no ARN")?.to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let described = acm
+            .describe_certificate()
+            .certificate_arn(&arn)
+            .send()
+            .await?;
+        let status = described.certificate().and_then(|c| c.status()).cloned();
+        if status == Some(aws_sdk_acm::types::CertificateStatus::Expired) {
+            return Ok(arn);
+        }
+        if std::time::Instant::now() > deadline {
+            anyhow::bail!("the certificate is still {status:?} after 30 s");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
