@@ -37,11 +37,52 @@ pub struct World {
 
 impl World {
     pub async fn new() -> Result<World> {
+        Self::with_regions(&[EAST, WEST]).await
+    }
+
+    /// A world with a certificate in each of `regions`.
+    pub async fn with_regions(regions: &[&str]) -> Result<World> {
         let bench = Bench::start().await?;
         let seeded =
-            zone_and_certificates(&bench, ZONE, &[ACTIVE_NAME, STANDBY_NAME], &[EAST, WEST])
-                .await?;
+            zone_and_certificates(&bench, ZONE, &[ACTIVE_NAME, STANDBY_NAME], regions).await?;
         Ok(World { bench, seeded })
+    }
+
+    /// Creates, outside Terraform, a REST API with a `prod` stage in
+    /// `region`, as a user's existing API; returns its id.
+    pub async fn existing_api(
+        &self,
+        region: &str,
+        endpoint: aws_sdk_apigateway::types::EndpointType,
+    ) -> Result<String> {
+        let apigw = self.apigateway(region).await;
+        let api = apigw
+            .create_rest_api()
+            .name("legacy-orders")
+            .endpoint_configuration(
+                aws_sdk_apigateway::types::EndpointConfiguration::builder()
+                    .types(endpoint)
+                    .build(),
+            )
+            .send()
+            .await?;
+        let id = api.id().context("no id")?.to_owned();
+        apigw
+            .put_rest_api()
+            .rest_api_id(&id)
+            .mode(aws_sdk_apigateway::types::PutMode::Overwrite)
+            .body(aws_smithy_types::Blob::new(
+                self.body(region, "legacy").into_bytes(),
+            ))
+            .send()
+            .await?;
+        apigw
+            .create_deployment()
+            .rest_api_id(&id)
+            .stage_name("prod")
+            .send()
+            .await?;
+        Ok(id)
     }
 
     /// A Terraform working directory talking to this world.
@@ -164,6 +205,8 @@ pub struct Config {
     pub secondary: Block,
     pub active_region: Option<String>,
     pub extra: String,
+    /// The body of the `provider "multiregion"` block.
+    pub provider: String,
 }
 
 impl Config {
@@ -183,6 +226,7 @@ impl Config {
             secondary: block(WEST),
             active_region: None,
             extra: String::new(),
+            provider: String::new(),
         }
     }
 
@@ -211,9 +255,10 @@ impl Config {
             .map(|r| format!("  active_region = {}\n", hcl_string(r)))
             .unwrap_or_default();
         format!(
-            "terraform {{\n  required_providers {{\n    multiregion = {{ source = \"{SOURCE}\" }}\n  }}\n}}\n\n\
+            "terraform {{\n  required_providers {{\n    multiregion = {{ source = \"{SOURCE}\" }}\n  }}\n}}\n\nprovider \"multiregion\" {{\n{}}}\n\n\
              resource \"multiregion_apigw_failover\" \"api\" {{\n  name = {}\n  domain_name = {}\n  hosted_zone_id = {}\n{active}{}{}{}}}\n\n\
              output \"active_region\" {{\n  value = multiregion_apigw_failover.api.active_region\n}}\n",
+            self.provider,
             hcl_string(&self.name),
             hcl_string(&self.domain_name),
             hcl_string(&self.hosted_zone_id),

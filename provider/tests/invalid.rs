@@ -1,0 +1,199 @@
+//! Bad input is refused at plan with a diagnostic on the attribute's path
+//! that says what to do, and nothing is created.
+
+mod support;
+
+use anyhow::Result;
+use aws_sdk_apigateway::types::EndpointType;
+use support::*;
+
+/// A configuration edit, the attribute the error must point at (its line
+/// in main.tf), and words the error must contain.
+type Case = (
+    &'static str,
+    Box<dyn Fn(&mut Config)>,
+    &'static str,
+    &'static str,
+);
+
+/// The line number of `block.attribute` (or a top-level `attribute`) in HCL.
+fn line_of(hcl: &str, path: &str) -> Option<usize> {
+    let (block, attribute) = path
+        .split_once('.')
+        .map_or((None, path), |(b, a)| (Some(b), a));
+    let lines: Vec<&str> = hcl.lines().collect();
+    let start = match block {
+        Some(block) => lines
+            .iter()
+            .position(|l| l.trim_start().starts_with(&format!("{block} {{")))?,
+        None => 0,
+    };
+    lines[start..]
+        .iter()
+        .position(|l| l.trim_start().starts_with(&format!("{attribute} =")))
+        .map(|i| start + i + 1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_configurations_are_refused_with_a_path_and_nothing_is_created() -> Result<()> {
+    let world = World::with_regions(&[EAST, WEST]).await?;
+    let expired = multiregion_bench::seed::import_expired_certificate(
+        &world.bench,
+        WEST,
+        &[ACTIVE_NAME, STANDBY_NAME],
+    )
+    .await?;
+    let narrow = multiregion_bench::seed::zone_and_certificates(
+        &world.bench,
+        "other.org",
+        &["api.other.org"],
+        &[EAST],
+    )
+    .await?;
+    let narrow_certificate = narrow.certificates[EAST].clone();
+    let edge_api = world.existing_api(WEST, EndpointType::Edge).await?;
+    let baseline = world.sweep().await?;
+    world.bench.proxy().clear_log();
+
+    let cases: Vec<Case> = vec![
+        (
+            "same regions",
+            Box::new(|c| {
+                c.secondary.region = EAST.into();
+                c.secondary.certificate_arn = c.primary.certificate_arn.clone();
+            }),
+            "secondary.region",
+            "Both regions are the same",
+        ),
+        (
+            "unknown region",
+            Box::new(|c| c.primary.region = "us-east-7".into()),
+            "primary.region",
+            "not a known AWS region",
+        ),
+        (
+            "malformed certificate ARN",
+            Box::new(|c| c.primary.certificate_arn = "arn:aws:acm:us-east-1:123:cert".into()),
+            "primary.certificate_arn",
+            "Invalid certificate ARN",
+        ),
+        (
+            "certificate in another region",
+            Box::new(|c| c.secondary.certificate_arn = c.primary.certificate_arn.clone()),
+            "secondary.certificate_arn",
+            "Certificate is in another region",
+        ),
+        (
+            "certificate not issued",
+            Box::new({
+                let expired = expired.clone();
+                move |c| c.secondary.certificate_arn = expired.clone()
+            }),
+            "secondary.certificate_arn",
+            "is EXPIRED",
+        ),
+        (
+            "certificate not covering the names",
+            Box::new({
+                let narrow = narrow_certificate.clone();
+                move |c| c.primary.certificate_arn = narrow.clone()
+            }),
+            "primary.certificate_arn",
+            "does not cover both names",
+        ),
+        (
+            "name outside the zone",
+            Box::new(|c| c.domain_name = "api.example.org".into()),
+            "domain_name",
+            "not inside the zone",
+        ),
+        (
+            "invalid domain name",
+            Box::new(|c| c.domain_name = "API.example.com".into()),
+            "domain_name",
+            "lower case",
+        ),
+        (
+            "adopted API not REGIONAL",
+            Box::new({
+                let edge = edge_api.clone();
+                move |c| c.secondary.api = Api::Existing(edge.clone())
+            }),
+            "secondary.existing_rest_api_id",
+            "only REGIONAL APIs",
+        ),
+        (
+            "adopted API missing",
+            Box::new(|c| c.secondary.api = Api::Existing("nosuchapi1".into())),
+            "secondary.existing_rest_api_id",
+            "There is no REST API",
+        ),
+        (
+            "invalid name",
+            Box::new(|c| c.name = "Orders_API".into()),
+            "name",
+            "Invalid name",
+        ),
+        (
+            "zone that does not exist",
+            Box::new(|c| c.hosted_zone_id = "ZNOSUCHZONE".into()),
+            "hosted_zone_id",
+            "There is no hosted zone",
+        ),
+    ];
+    for (what, edit, attribute, words) in cases {
+        let workdir = world.workdir()?;
+        let mut config = Config::managed(&world);
+        edit(&mut config);
+        config.write(&workdir)?;
+        let run = workdir
+            .run(&["apply", "-auto-approve", "-no-color"])
+            .await?;
+        let text = run.text();
+        assert_eq!(run.code, 1, "{what}: apply must fail:\n{text}");
+        assert!(
+            text.contains(words),
+            "{what}: expected {words:?} in:\n{text}"
+        );
+        // The diagnostic points at the attribute's line in main.tf.
+        let line = line_of(&config.hcl(), attribute);
+        let pointer = line
+            .map(|n| format!("on main.tf line {n}"))
+            .unwrap_or_default();
+        assert!(
+            text.contains(&pointer),
+            "{what}: expected {pointer:?} (attribute {attribute}) in:\n{text}"
+        );
+        assert_eq!(world.sweep().await?, baseline, "{what}: nothing is created");
+    }
+    // Two API sources in one block.
+    let workdir = world.workdir()?;
+    let config = Config::managed(&world);
+    let hcl = config.hcl().replacen(
+        "    openapi_body = ",
+        "    existing_rest_api_id = \"abcdefghij\"\n    openapi_body = ",
+        1,
+    );
+    workdir.write("main.tf", &hcl)?;
+    let run = workdir.run(&["plan", "-no-color"]).await?;
+    assert_eq!(run.code, 1, "{}", run.text());
+    assert!(
+        run.text().contains("Two APIs for one region"),
+        "{}",
+        run.text()
+    );
+    assert!(
+        run.text().contains("existing_rest_api_id = \"abcdefghij\""),
+        "{}",
+        run.text()
+    );
+
+    // Nothing but reads reached AWS.
+    let log = world.bench.proxy().log();
+    let writes: Vec<_> = log
+        .iter()
+        .filter(|e| !multiregion_bench::request::is_read_only(&e.operation))
+        .collect();
+    assert!(writes.is_empty(), "{writes:#?}");
+    Ok(())
+}
