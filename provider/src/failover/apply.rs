@@ -230,11 +230,15 @@ pub async fn update<'a>(
     let pair = resolved.pair([&deployments[0], &deployments[1]]);
     let route53 = resolved.route53(shared).await;
     let wanted = known(&state.active_region).and_then(|r| Region::new(r).ok());
-    let switchover = wanted
-        .as_ref()
-        .is_some_and(|w| known(&prior.active_region) != Some(w.as_str()));
+    // After an import, nothing may have written the records: write them as a
+    // create does (no health gate: no traffic moves away from a pair member).
+    let first = prior.active_region.is_null();
+    let switchover = !first
+        && wanted
+            .as_ref()
+            .is_some_and(|w| known(&prior.active_region) != Some(w.as_str()));
     let repair = known(&prior.dns_status).is_some_and(|s| s != DNS_OK);
-    let Some(target) = wanted.filter(|_| switchover || repair) else {
+    let Some(target) = wanted.filter(|_| first || switchover || repair) else {
         // No swap: return the planned values, even if the runtime swapped
         // meanwhile (the next refresh reports it).
         return Some((state, private));
@@ -249,7 +253,9 @@ pub async fn update<'a>(
     }
     let request = SwapRequest {
         target: target.clone(),
-        reason: if switchover {
+        reason: if first {
+            Reason::Create
+        } else if switchover {
             Reason::Terraform
         } else {
             Reason::Repair

@@ -4,6 +4,7 @@
 mod apply;
 pub mod checks;
 mod context;
+pub mod import;
 pub mod openapi;
 pub mod plan;
 mod read;
@@ -177,5 +178,14 @@ impl Resource for FailoverResource {
     ) -> Option<()> {
         let shared = self.shared(diags)?;
         apply::delete(&shared, diags, &prior_state, &planned_private_state).await
+    }
+
+    async fn import<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        id: String,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let shared = self.shared(diags)?;
+        import::import(&shared, diags, &id).await
     }
 }

@@ -165,6 +165,32 @@ pub fn plan_update<'a>(
     let mut planned = proposed;
     apply_defaults(&mut planned, config);
 
+    // After an import nothing may have written the records yet: plan them
+    // as a create does.
+    if prior.active_region.is_null() && config.active_region.is_null() {
+        planned.active_region = region_of(&planned.primary).map_or(Value::Unknown, string);
+    }
+    if prior.active_region.is_null() {
+        planned.standby_region = known(&planned.active_region)
+            .and_then(|active| other_region(&planned, active))
+            .map_or(Value::Unknown, string);
+        planned.last_failover = Value::Unknown;
+        planned.dns_status = Value::Unknown;
+    }
+    if prior.id.is_value()
+        && known(&planned.domain_name).is_some()
+        && known(&planned.hosted_zone_id).is_some()
+    {
+        planned.id = string(naming::resource_id(
+            known(&planned.domain_name).unwrap_or_default(),
+            known(&planned.hosted_zone_id).unwrap_or_default(),
+        ));
+    }
+    if planned.ledger_record_name.is_null() {
+        planned.ledger_record_name = known(&planned.domain_name)
+            .map_or(Value::Unknown, |d| string(naming::ledger_record_name(d)));
+    }
+
     // active_region: unset keeps the refreshed value (the proposed state
     // carries it); set and different plans the swap.
     if let (Some(wanted), Some(current)) =

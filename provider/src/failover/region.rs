@@ -22,8 +22,11 @@ use super::validate::{ApiSource, RegionSpec};
 use crate::clients::RegionClients;
 use crate::pacing::{Pacer, Quota};
 
-/// Tag holding the region of a managed API, next to the id tag.
+/// Tag holding the region of what the resource creates, next to the id tag.
 pub const TAG_REGION: &str = "multiregion:region";
+/// Tag holding the block (`primary` or `secondary`) of what the resource
+/// creates, so that a lost state is recovered with the regions in order.
+pub const TAG_BLOCK: &str = "multiregion:block";
 
 /// A failed API Gateway step.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -148,6 +151,7 @@ impl RegionContext<'_> {
             (naming::TAG_ID.to_owned(), self.id.to_owned()),
             (naming::TAG_NAME.to_owned(), self.names.name().to_owned()),
             (TAG_REGION.to_owned(), self.region().to_string()),
+            (TAG_BLOCK.to_owned(), self.spec.block.to_owned()),
         ])
     }
 
