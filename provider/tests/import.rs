@@ -8,10 +8,6 @@ use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType};
 use multiregion_bench::terraform::planned_actions;
 use support::*;
 
-fn resource_values(state: &serde_json::Value) -> serde_json::Value {
-    state["values"]["root_module"]["resources"][0]["values"].clone()
-}
-
 /// A single-region setup made with the SDK, as a user has it before
 /// multiregion: an API per region, and in the primary a custom domain for
 /// the public name mapped to the API, with an alias record pointing at it.

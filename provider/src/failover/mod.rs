@@ -102,6 +102,9 @@ impl Resource for FailoverResource {
         prior_private_state: Self::PrivateState<'a>,
         _provider_meta_state: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
+        for (summary, detail) in plan::plan_warnings(&prior_state, &config_state) {
+            diags.root_warning(summary, detail);
+        }
         let (planned, replace) = plan::plan_update(&prior_state, proposed_state, &config_state);
         if replace.is_empty() && planned != prior_state {
             // Checks that need AWS run for in-place changes; a replacement

@@ -237,6 +237,69 @@ pub fn plan_update<'a>(
     (planned, replace)
 }
 
+/// Warnings a plan carries: `active_region` set pins the region, and a
+/// pinned region that is not the active one means the plan fails back.
+pub fn plan_warnings(
+    prior: &FailoverState<'_>,
+    config: &FailoverState<'_>,
+) -> Vec<(String, String)> {
+    let mut warnings = Vec::new();
+    let Some(pinned) = known(&config.active_region) else {
+        return warnings;
+    };
+    let current = known(&prior.active_region);
+    if current.is_some_and(|c| c != pinned) {
+        warnings.push((
+            format!("This plan moves traffic to {pinned}"),
+            format!(
+                "active_region is set to {pinned} and {} is active now (after a runtime failover, or a planned switchover).                  Apply performs the swap after checking that {pinned} is healthy. If you did not mean to fail back, remove active_region:                  removing it changes nothing.",
+                current.unwrap_or_default()
+            ),
+        ));
+    } else {
+        warnings.push((
+            format!("active_region pins the active region to {pinned}"),
+            "While active_region is set, every plan after a runtime failover proposes to fail back to it. Set it for a switchover, then remove it              (removing it changes nothing)."
+                .to_owned(),
+        ));
+    }
+    warnings
+}
+
+/// The warning a refresh carries when the ledger records a swap this state
+/// has not recorded yet: (summary, detail), or `None`.
+pub fn unrecorded_failover(
+    prior: &FailoverState<'_>,
+    ledger: &multiregion_core::Ledger,
+) -> Option<(String, String)> {
+    let Value::Value(recorded) = &prior.last_failover else {
+        return None;
+    };
+    let recorded_generation = match recorded.generation {
+        Value::Value(g) => u64::try_from(g).unwrap_or(0),
+        _ => return None,
+    };
+    if ledger.generation <= recorded_generation {
+        return None;
+    }
+    let from = known(&prior.active_region).unwrap_or("(unknown)");
+    let what = match ledger.reason {
+        multiregion_core::Reason::Runtime => "The runtime failed over",
+        multiregion_core::Reason::Manual => "A manual failover moved traffic",
+        _ => "Traffic moved outside this Terraform state",
+    };
+    Some((
+        format!("{what}: {from} -> {}", ledger.active_region),
+        format!(
+            "The ledger records generation {} at {} (reason {}, execution {}). Terraform has not recorded it yet: this warning stays on every plan              until an apply (or apply -refresh-only) records it. Terraform never fails back on its own; set active_region to fail back.",
+            ledger.generation,
+            multiregion_core::ledger::rfc3339(ledger.epoch),
+            ledger.reason,
+            ledger.execution.as_deref().unwrap_or("-"),
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,6 +450,42 @@ mod tests {
             .map(|p| p.to_string())
             .collect();
         assert_eq!(paths, ["primary.existing_rest_api_id"]);
+    }
+
+    #[test]
+    fn warnings_for_pins_failbacks_and_unrecorded_failovers() {
+        let prior = applied();
+        assert!(plan_warnings(&prior, &config()).is_empty());
+        let mut pinned = config();
+        pinned.active_region = string("us-east-1");
+        assert!(plan_warnings(&prior, &pinned)[0].0.contains("pins"));
+        pinned.active_region = string("us-west-2");
+        assert_eq!(
+            plan_warnings(&prior, &pinned)[0].0,
+            "This plan moves traffic to us-west-2"
+        );
+
+        let region = |r: &str| multiregion_core::Region::new(r).unwrap();
+        let runtime = multiregion_core::Ledger::new(
+            region("us-west-2"),
+            2,
+            100,
+            multiregion_core::Reason::Runtime,
+            Some("x".into()),
+        )
+        .unwrap();
+        let (summary, detail) = unrecorded_failover(&prior, &runtime).unwrap();
+        assert_eq!(summary, "The runtime failed over: us-east-1 -> us-west-2");
+        assert!(detail.contains("generation 2"));
+        let same = multiregion_core::Ledger::new(
+            region("us-east-1"),
+            1,
+            0,
+            multiregion_core::Reason::Create,
+            None,
+        )
+        .unwrap();
+        assert_eq!(unrecorded_failover(&prior, &same), None);
     }
 
     #[test]

