@@ -43,8 +43,7 @@ async fn create_converge_destroy_and_nothing_is_left() -> Result<()> {
     let outputs = workdir.outputs().await?;
     assert_eq!(outputs["active_region"]["value"], EAST);
 
-    workdir.destroy().await?;
-    assert_eq!(world.sweep().await?, Vec::<String>::new());
+    destroy_and_sweep(&world, &workdir).await?;
     Ok(())
 }
 
@@ -100,8 +99,7 @@ async fn a_new_openapi_body_is_imported_in_place_with_the_health_route() -> Resu
         2,
         "redeployed after the new body"
     );
-    workdir.destroy().await?;
-    assert_eq!(world.sweep().await?, Vec::<String>::new());
+    destroy_and_sweep(&world, &workdir).await?;
     Ok(())
 }
 
@@ -135,8 +133,7 @@ async fn a_region_change_replaces_the_resource_and_cleans_the_old_region() -> Re
     );
     let europe = world.apigateway("eu-west-1").await;
     assert_eq!(europe.get_domain_names().send().await?.items().len(), 2);
-    workdir.destroy().await?;
-    assert_eq!(world.sweep().await?, Vec::<String>::new());
+    destroy_and_sweep(&world, &workdir).await?;
     Ok(())
 }
 
@@ -154,14 +151,7 @@ async fn what_disappears_out_of_band_is_recreated() -> Result<()> {
         .unwrap_or_default()
         .to_owned();
     west.delete_rest_api().rest_api_id(&api).send().await?;
-    let plan = workdir.plan_json(&[]).await?;
-    assert_eq!(
-        multiregion_bench::terraform::planned_actions(&plan),
-        [(
-            "multiregion_apigw_failover.api".to_owned(),
-            vec!["update".to_owned()]
-        )]
-    );
+    assert_planned(&workdir, "update").await?;
     apply_converged(&workdir).await?;
     assert_eq!(west.get_rest_apis().send().await?.items().len(), 1);
 
@@ -210,17 +200,9 @@ async fn what_disappears_out_of_band_is_recreated() -> Result<()> {
         )
         .send()
         .await?;
-    let plan = workdir.plan_json(&[]).await?;
-    assert_eq!(
-        multiregion_bench::terraform::planned_actions(&plan),
-        [(
-            "multiregion_apigw_failover.api".to_owned(),
-            vec!["create".to_owned()]
-        )]
-    );
+    assert_planned(&workdir, "create").await?;
     apply_converged(&workdir).await?;
-    workdir.destroy().await?;
-    assert_eq!(world.sweep().await?, Vec::<String>::new());
+    destroy_and_sweep(&world, &workdir).await?;
     Ok(())
 }
 

@@ -96,8 +96,7 @@ async fn drift_steps(terraform: &Path) -> Result<()> {
     assert_eq!(values["last_failover"]["reason"], "runtime");
     let after = workdir.plan(&[]).await?.expect(0)?;
     assert!(!after.text().contains("failed over"), "{}", after.text());
-    workdir.destroy().await?;
-    assert_eq!(world.sweep().await?, Vec::<String>::new());
+    destroy_and_sweep(&world, &workdir).await?;
     Ok(())
 }
 

@@ -64,8 +64,7 @@ async fn a_create_that_fails_in_one_region_is_saved_and_the_next_apply_converges
             world.sweep().await?
         );
     }
-    workdir.destroy().await?;
-    assert_eq!(world.sweep().await?, Vec::<String>::new());
+    destroy_and_sweep(&world, &workdir).await?;
     Ok(())
 }
 

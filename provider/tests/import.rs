@@ -5,7 +5,6 @@ mod support;
 
 use anyhow::{Context, Result};
 use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType};
-use multiregion_bench::terraform::planned_actions;
 use support::*;
 
 /// A single-region setup made with the SDK, as a user has it before
@@ -92,14 +91,7 @@ async fn apis_made_outside_terraform_are_adopted_and_converge_in_one_apply() -> 
     assert_eq!(values["secondary"]["rest_api_id"], west.as_str());
 
     // The next plan is an in-place update that adds only what is missing.
-    let plan = workdir.plan_json(&[]).await?;
-    assert_eq!(
-        planned_actions(&plan),
-        [(
-            "multiregion_apigw_failover.api".to_owned(),
-            vec!["update".to_owned()]
-        )]
-    );
+    assert_planned(&workdir, "update").await?;
     apply_converged(&workdir).await?;
     let values = resource_values(&workdir.state_json().await?);
     assert_eq!(values["active_region"], EAST);
@@ -239,17 +231,9 @@ async fn a_lost_state_is_recovered_by_domain_and_zone() -> Result<()> {
         }
     }
     // Only the unreadable openapi_body differs: an in-place update.
-    let plan = workdir.plan_json(&[]).await?;
-    assert_eq!(
-        planned_actions(&plan),
-        [(
-            "multiregion_apigw_failover.api".to_owned(),
-            vec!["update".to_owned()]
-        )]
-    );
+    assert_planned(&workdir, "update").await?;
     apply_converged(&workdir).await?;
-    workdir.destroy().await?;
-    assert_eq!(world.sweep().await?, Vec::<String>::new());
+    destroy_and_sweep(&world, &workdir).await?;
     Ok(())
 }
 
@@ -312,8 +296,7 @@ async fn import_blocks_generate_a_config_that_plans_once_the_body_is_filled_in()
     apply_converged(&workdir).await?;
     let values = resource_values(&workdir.state_json().await?);
     assert_eq!(values["active_region"], EAST);
-    workdir.destroy().await?;
-    assert_eq!(world.sweep().await?, Vec::<String>::new());
+    destroy_and_sweep(&world, &workdir).await?;
     Ok(())
 }
 

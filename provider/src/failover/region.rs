@@ -87,6 +87,15 @@ pub struct RegionContext<'a> {
     pub pacer: &'a Pacer,
 }
 
+/// A `replace` patch of `path` with `value`.
+fn replace(path: &str, value: &str) -> PatchOperation {
+    PatchOperation::builder()
+        .op(Op::Replace)
+        .path(path)
+        .value(value)
+        .build()
+}
+
 fn failure(region: &Region, step: &str, message: impl Into<String>) -> RegionError {
     RegionError {
         region: region.to_string(),
@@ -349,13 +358,10 @@ impl RegionContext<'_> {
                 self.api()
                     .update_domain_name()
                     .domain_name(name)
-                    .patch_operations(
-                        PatchOperation::builder()
-                            .op(Op::Replace)
-                            .path("/regionalCertificateArn")
-                            .value(&self.spec.certificate_arn)
-                            .build(),
-                    )
+                    .patch_operations(replace(
+                        "/regionalCertificateArn",
+                        &self.spec.certificate_arn,
+                    ))
                     .send()
                     .await
                     .map_err(|e| {
@@ -455,20 +461,8 @@ impl RegionContext<'_> {
                     .update_base_path_mapping()
                     .domain_name(name)
                     .base_path("(none)")
-                    .patch_operations(
-                        PatchOperation::builder()
-                            .op(Op::Replace)
-                            .path("/restapiId")
-                            .value(api_id)
-                            .build(),
-                    )
-                    .patch_operations(
-                        PatchOperation::builder()
-                            .op(Op::Replace)
-                            .path("/stage")
-                            .value(&self.spec.stage_name)
-                            .build(),
-                    )
+                    .patch_operations(replace("/restapiId", api_id))
+                    .patch_operations(replace("/stage", &self.spec.stage_name))
                     .send()
                     .await
                     .map_err(|e| {

@@ -343,3 +343,23 @@ pub fn pair_of(values: &serde_json::Value) -> multiregion_core::Pair {
         ],
     }
 }
+
+/// Asserts that a saved plan's only resource action is `action`.
+pub async fn assert_planned(workdir: &Workdir, action: &str) -> Result<()> {
+    let plan = workdir.plan_json(&[]).await?;
+    assert_eq!(
+        multiregion_bench::terraform::planned_actions(&plan),
+        [(
+            "multiregion_apigw_failover.api".to_owned(),
+            vec![action.to_owned()]
+        )]
+    );
+    Ok(())
+}
+
+/// Destroys, then asserts that nothing the resource created is left.
+pub async fn destroy_and_sweep(world: &World, workdir: &Workdir) -> Result<()> {
+    workdir.destroy().await?;
+    assert_eq!(world.sweep().await?, Vec::<String>::new());
+    Ok(())
+}
