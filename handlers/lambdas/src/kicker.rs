@@ -340,3 +340,7 @@ impl<P: Probe> Kicker<P> {
         ))
     }
 }
+
+#[cfg(test)]
+#[path = "kicker_tests.rs"]
+mod tests;
