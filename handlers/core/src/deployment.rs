@@ -245,25 +245,10 @@ impl Deployment {
     }
 }
 
-/// The region field of an ARN (`arn:aws:states:us-east-1:...`).
-pub fn arn_region(arn: &str) -> Option<&str> {
-    let mut fields = arn.split(':');
-    (fields.next() == Some("arn")).then_some(())?;
-    fields.nth(2).filter(|r| !r.is_empty())
-}
-
-/// The account field of an ARN.
-pub fn arn_account(arn: &str) -> Option<&str> {
-    let mut fields = arn.split(':');
-    (fields.next() == Some("arn")).then_some(())?;
-    fields.nth(3).filter(|a| !a.is_empty())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    pub(crate) fn example() -> Deployment {
+#[cfg(any(test, feature = "fixtures"))]
+impl Deployment {
+    /// A deployment of `orders` in us-east-1 and us-west-2, for tests.
+    pub fn example() -> Deployment {
         let region = |code: &str| DeployedRegion {
             region: Region::new(code).unwrap(),
             active_target: Target {
@@ -295,10 +280,29 @@ mod tests {
             regions: [region("us-east-1"), region("us-west-2")],
         }
     }
+}
+
+/// The region field of an ARN (`arn:aws:states:us-east-1:...`).
+pub fn arn_region(arn: &str) -> Option<&str> {
+    let mut fields = arn.split(':');
+    (fields.next() == Some("arn")).then_some(())?;
+    fields.nth(2).filter(|r| !r.is_empty())
+}
+
+/// The account field of an ARN.
+pub fn arn_account(arn: &str) -> Option<&str> {
+    let mut fields = arn.split(':');
+    (fields.next() == Some("arn")).then_some(())?;
+    fields.nth(3).filter(|a| !a.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
     fn round_trips_and_builds_the_pair() {
-        let deployment = example();
+        let deployment = Deployment::example();
         let back = Deployment::from_json(&deployment.to_json()).unwrap();
         assert_eq!(back, deployment);
         let pair = back.pair();
@@ -316,11 +320,11 @@ mod tests {
 
     #[test]
     fn refuses_what_cannot_work() {
-        let mut one_region = example();
+        let mut one_region = Deployment::example();
         one_region.regions[1].region = one_region.regions[0].region.clone();
-        let mut wrong_arn = example();
+        let mut wrong_arn = Deployment::example();
         wrong_arn.regions[1].state_machine_arn = wrong_arn.regions[0].state_machine_arn.clone();
-        let mut old = example();
+        let mut old = Deployment::example();
         old.contract = 99;
         for (what, bad) in [
             ("regions", one_region),

@@ -6,18 +6,9 @@ use aws_sdk_route53::error::ProvideErrorMetadata;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use multiregion_core::Route53Error;
 use multiregion_core::dns::ReadError;
+use multiregion_core::error::THROTTLING_CODES;
 use multiregion_core::statemachine::protocol::errors;
 use multiregion_core::swap::SwapError;
-
-/// Error codes of AWS services that mean "slow down".
-const THROTTLING_CODES: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "PriorRequestNotComplete",
-];
 
 /// Why a handler failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

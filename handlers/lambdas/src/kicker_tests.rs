@@ -11,7 +11,7 @@ use aws_sdk_sfn::types::ExecutionStatus;
 use aws_sdk_sfn::types::error::{ExecutionAlreadyExists, ExecutionDoesNotExist};
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::DateTime;
-use multiregion_core::deployment::{CONTRACT_VERSION, DeployedRegion, Deployment, Target};
+use multiregion_core::deployment::{Deployment, Target};
 use multiregion_core::ledger::{Ledger, Reason};
 
 use super::*;
@@ -24,38 +24,19 @@ const STANDBY: &str = "standby-api.example.com";
 /// The alarm's state change: the event time every decision is measured at.
 const ALARM_AT: i64 = 1_800_000_000;
 
+/// The alias target of `region`'s custom domain for the active (`a`) or
+/// the standby (`s`) name, as the sample deployment has them.
 fn target(region: &str, which: &str) -> Target {
-    Target {
-        dns_name: format!("d-{which}.execute-api.{region}.amazonaws.com"),
-        hosted_zone_id: "ZREGIONAL".into(),
+    let deployed = deployment();
+    let region = deployed.region(&Region::new(region).unwrap()).unwrap();
+    match which {
+        "a" => region.active_target.clone(),
+        _ => region.standby_target.clone(),
     }
 }
 
 fn deployment() -> Deployment {
-    let region = |code: &str| DeployedRegion {
-        region: Region::new(code).unwrap(),
-        active_target: target(code, "a"),
-        standby_target: target(code, "s"),
-        state_machine_arn: format!(
-            "arn:aws:states:{code}:123456789012:stateMachine:mr-orders-failover"
-        ),
-        notification_topic_arn: format!("arn:aws:sns:{code}:123456789012:mr-orders-notify"),
-    };
-    Deployment {
-        contract: CONTRACT_VERSION,
-        name: "orders".into(),
-        resource_id: "api.example.com@Z1".into(),
-        hosted_zone_id: "Z1".into(),
-        active_name: ACTIVE.into(),
-        standby_name: STANDBY.into(),
-        health_path: "health".into(),
-        probe_timeout_ms: 1000,
-        cooldown_seconds: 900,
-        notification_max_age_seconds: 600,
-        alarm_name: "mr-orders-active-unhealthy".into(),
-        metric_namespace: "Multiregion".into(),
-        regions: [region(EAST), region(WEST)],
-    }
+    Deployment::example()
 }
 
 /// One row of the table: the world as the kicker in us-west-2 finds it.

@@ -23,6 +23,25 @@ fn cas_calls(runtime: &Runtime) -> Vec<(u16, String)> {
         .collect()
 }
 
+/// A fault on Route 53 change batches.
+fn change_batches(kind: FaultKind) -> Fault {
+    Fault::new(kind)
+        .service("route53")
+        .operation("ChangeResourceRecordSets")
+}
+
+/// Everything running, and the active region's data plane refusing
+/// connections.
+async fn east_dark() -> Result<Runtime> {
+    let runtime = Runtime::start().await?;
+    runtime
+        .bench
+        .fronts()
+        .set_state(EAST, FrontState::Refuse)
+        .await?;
+    Ok(runtime)
+}
+
 fn retried_with(finished: &Finished, state: &str, error: &str) -> bool {
     let failed = finished
         .events_at("StateFailed", state)
@@ -41,12 +60,7 @@ async fn kick(runtime: &Runtime, event: &Value) -> Result<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_active_region_going_dark_fails_over_through_the_kicker() -> Result<()> {
-    let runtime = Runtime::start().await?;
-    runtime
-        .bench
-        .fronts()
-        .set_state(EAST, FrontState::Refuse)
-        .await?;
+    let runtime = east_dark().await?;
     let event = runtime.alarm_fires(WEST).await?;
     runtime.bench.proxy().clear_log();
 
@@ -117,12 +131,7 @@ async fn the_active_region_going_dark_fails_over_through_the_kicker() -> Result<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_standby_that_is_down_too_is_refused_and_the_notification_says_why() -> Result<()> {
-    let runtime = Runtime::start().await?;
-    runtime
-        .bench
-        .fronts()
-        .set_state(EAST, FrontState::Refuse)
-        .await?;
+    let runtime = east_dark().await?;
     runtime
         .bench
         .fronts()
@@ -159,12 +168,7 @@ async fn a_standby_that_is_down_too_is_refused_and_the_notification_says_why() -
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_active_region_answering_again_before_the_swap_stops_it() -> Result<()> {
-    let runtime = Runtime::start().await?;
-    runtime
-        .bench
-        .fronts()
-        .set_state(EAST, FrontState::Refuse)
-        .await?;
+    let runtime = east_dark().await?;
     let event = runtime.alarm_fires(WEST).await?;
     runtime.bridge.hold(true).await?;
     let kicked = kick(&runtime, &event).await?;
@@ -208,16 +212,9 @@ async fn an_active_region_answering_again_before_the_swap_stops_it() -> Result<(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_route53_throttle_on_the_first_try_is_retried_in_the_history() -> Result<()> {
-    let runtime = Runtime::start().await?;
-    runtime
-        .bench
-        .fronts()
-        .set_state(EAST, FrontState::Refuse)
-        .await?;
+    let runtime = east_dark().await?;
     runtime.bench.proxy().add_fault(
-        Fault::new(FaultKind::Throttle)
-            .service("route53")
-            .operation("ChangeResourceRecordSets")
+        change_batches(FaultKind::Throttle)
             .access_key(&access_key(WEST))
             .times(1),
     );
@@ -248,20 +245,13 @@ async fn a_route53_throttle_on_the_first_try_is_retried_in_the_history() -> Resu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_executions_from_the_same_read_swap_once_and_the_loser_ends_as_a_no_op() -> Result<()> {
-    let runtime = Runtime::start().await?;
-    runtime
-        .bench
-        .fronts()
-        .set_state(EAST, FrontState::Refuse)
-        .await?;
+    let runtime = east_dark().await?;
     // Both change batches are held on the way to Route 53, so each swap step
     // reads the records before either batch lands: the same read.
-    runtime.bench.proxy().add_fault(
-        Fault::new(FaultKind::Delay { millis: 1500 })
-            .service("route53")
-            .operation("ChangeResourceRecordSets")
-            .times(2),
-    );
+    runtime
+        .bench
+        .proxy()
+        .add_fault(change_batches(FaultKind::Delay { millis: 1500 }).times(2));
     let input = json!({"reason": "runtime", "target": WEST});
     let (a, b) = tokio::join!(
         runtime.start_execution(WEST, "race-a", &input),

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use multiregion_bench::Bench;
 use multiregion_bench::moto::free_port;
+pub use multiregion_bench::moto::workspace_root;
 use multiregion_core::deployment::{Deployment, ENV_DEPLOYMENT};
 use multiregion_core::naming::{Component, Names};
 use serde_json::Value;
@@ -16,15 +17,6 @@ use tokio::io::AsyncBufReadExt;
 use tokio::process::{Child, Command};
 
 use super::access_key;
-
-/// The workspace root.
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
-}
 
 /// Where the package is: `$MULTIREGION_PACKAGE_DIR`, or `target/package`.
 pub fn package_dir() -> PathBuf {
