@@ -98,10 +98,10 @@ impl Runtime {
     /// written two hours ago, reason `create`).
     pub async fn start() -> Result<Runtime> {
         core_support::init_logs();
-        let package = Package::open()?;
         let bench = Bench::start().await?;
         let dir = bench.dir().join("runtime");
         std::fs::create_dir_all(&dir)?;
+        let package = Package::open(&dir)?;
         let setup_route53 = core_support::route53(&bench, "setup").await;
         let zone = core_support::create_zone(&setup_route53).await?;
         let east = core_support::create_region(&bench, EAST).await?;

@@ -32,8 +32,9 @@ pub struct Package {
 }
 
 impl Package {
-    /// Unpacks every handler's zip (once per test process).
-    pub fn open() -> Result<Package> {
+    /// Unpacks every handler's zip into `into` (the test's bench directory,
+    /// removed with the bench).
+    pub fn open(into: &Path) -> Result<Package> {
         let zips = package_dir();
         if !zips.join("manifest.json").exists() {
             bail!(
@@ -41,7 +42,7 @@ impl Package {
                 zips.display()
             );
         }
-        let dir = std::env::temp_dir().join(format!("multiregion-package-{}", std::process::id()));
+        let dir = into.join("package");
         for component in Component::ALL {
             let into = dir.join(component.as_str());
             if into.join("bootstrap").exists() {
