@@ -2,8 +2,8 @@
 
 use aws_sdk_route53::error::{ProvideErrorMetadata, SdkError};
 
-/// Error codes that mean "slow down and try again".
-const THROTTLING_CODES: &[&str] = &[
+/// Error codes that mean "slow down and try again" (any AWS service).
+pub const THROTTLING_CODES: &[&str] = &[
     "Throttling",
     "ThrottlingException",
     "ThrottledException",

@@ -7,21 +7,26 @@
 //! - [`dns`]: reading what is active from the alias records and the ledger;
 //! - [`swap`]: the compare-and-swap;
 //! - [`probe`]: the health probe;
-//! - [`aws`]: SDK configuration.
+//! - [`aws`]: SDK configuration;
+//! - [`deployment`]: the contract the provider passes to every handler;
+//! - [`statemachine`]: the failover state machine, generated from typed Rust.
 //!
 //! It knows neither Terraform nor the Lambda runtime. It never prints: it
 //! logs through `tracing`.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod aws;
+pub mod deployment;
 pub mod dns;
 pub mod error;
 pub mod ledger;
 pub mod naming;
 pub mod probe;
 pub mod region;
+pub mod statemachine;
 pub mod swap;
 
+pub use deployment::Deployment;
 pub use dns::{
     ActiveView, AliasTarget, DnsSnapshot, DnsStatus, LedgerState, Pair, RegionEndpoints,
 };

@@ -1,0 +1,28 @@
+//! The failover runtime's Lambda handlers.
+//!
+//! Each binary's `main` only wires (logs, the deployment contract, SDK
+//! clients, the probe) and hands the event to a plain async function here,
+//! which is unit-tested with mocked AWS clients and canned probe answers:
+//!
+//! - [`ponger`]: answers the health route with its region;
+//! - [`pinger`]: probes both names every minute, fails when the active name
+//!   is unhealthy, publishes `RegionHealthy`;
+//! - [`kicker`]: the alarm's SNS subscriber, starts the state machine;
+//! - [`swapper`]: the state machine's steps (checks, swap, INSYNC, verify);
+//! - [`notifier`]: publishes the outcome.
+//!
+//! Errors are typed ([`error::HandlerError`]) and become the Lambda error
+//! types the state machine's Retry and Catch rules match.
+
+pub mod error;
+pub mod kicker;
+pub mod manifest;
+pub mod notifier;
+pub mod pinger;
+pub mod ponger;
+pub mod probe;
+pub mod swapper;
+pub mod time;
+pub mod wiring;
+
+pub use error::HandlerError;
