@@ -21,6 +21,7 @@ pub mod dns;
 pub mod error;
 pub mod ledger;
 pub mod naming;
+pub mod package;
 pub mod probe;
 pub mod region;
 pub mod statemachine;

@@ -1,0 +1,311 @@
+//! The handler package: one Lambda deployment zip per handler, with a
+//! manifest, as `scripts/package` builds it and the provider deploys it.
+//!
+//! A package directory holds `<handler>.zip` for every handler (each with a
+//! `bootstrap` and `manifest.json`), plus `manifest.json` and `SHA256SUMS`:
+//!
+//! ```json
+//! {
+//!   "format": 1,
+//!   "package": "multiregion-handlers",
+//!   "version": "0.1.0",
+//!   "state_machine_protocol": 1,
+//!   "deployment_contract": 1,
+//!   "runtime": "provided.al2023",
+//!   "architecture": "x86_64",
+//!   "handlers": ["ponger", "pinger", "kicker", "swapper", "notifier"]
+//! }
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::deployment::CONTRACT_VERSION;
+use crate::naming::Component;
+use crate::statemachine::PROTOCOL_VERSION;
+
+/// The version of this manifest's format.
+pub const FORMAT: u32 = 1;
+
+/// The package's name.
+pub const PACKAGE: &str = "multiregion-handlers";
+
+/// The Lambda runtime the bootstraps are built for (glibc 2.34; they need
+/// at most 2.30).
+pub const RUNTIME: &str = "provided.al2023";
+
+/// The architecture the bootstraps are built for.
+pub const ARCHITECTURE: &str = "x86_64";
+
+/// What a handler package holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`FORMAT`].
+    pub format: u32,
+    /// [`PACKAGE`].
+    pub package: String,
+    /// The handlers' version (the workspace version).
+    pub version: String,
+    /// The state machine protocol the handlers speak.
+    pub state_machine_protocol: u32,
+    /// The deployment contract the handlers read.
+    pub deployment_contract: u32,
+    /// The Lambda runtime.
+    pub runtime: String,
+    /// The architecture.
+    pub architecture: String,
+    /// The handlers, each in `<handler>.zip` with a `bootstrap`.
+    pub handlers: Vec<String>,
+}
+
+impl Manifest {
+    /// The manifest of this build.
+    pub fn current() -> Self {
+        Manifest {
+            format: FORMAT,
+            package: PACKAGE.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            state_machine_protocol: PROTOCOL_VERSION,
+            deployment_contract: CONTRACT_VERSION,
+            runtime: RUNTIME.into(),
+            architecture: ARCHITECTURE.into(),
+            handlers: Component::ALL
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
+        }
+    }
+
+    /// Why a package with this manifest cannot run with this code, if it
+    /// cannot: the format, the state machine protocol, the deployment
+    /// contract, the runtime, the architecture and the handlers must match.
+    pub fn mismatch(&self) -> Option<String> {
+        let expected = Manifest::current();
+        let mut problems = Vec::new();
+        if self.format != expected.format {
+            problems.push(format!(
+                "manifest format {} (expected {})",
+                self.format, expected.format
+            ));
+        }
+        if self.package != expected.package {
+            problems.push(format!(
+                "package {} (expected {})",
+                self.package, expected.package
+            ));
+        }
+        if self.state_machine_protocol != expected.state_machine_protocol {
+            problems.push(format!(
+                "state machine protocol {} (this provider speaks {})",
+                self.state_machine_protocol, expected.state_machine_protocol
+            ));
+        }
+        if self.deployment_contract != expected.deployment_contract {
+            problems.push(format!(
+                "deployment contract {} (this provider writes {})",
+                self.deployment_contract, expected.deployment_contract
+            ));
+        }
+        if self.runtime != expected.runtime || self.architecture != expected.architecture {
+            problems.push(format!(
+                "{} on {} (expected {} on {})",
+                self.runtime, self.architecture, expected.runtime, expected.architecture
+            ));
+        }
+        let missing: Vec<&String> = expected
+            .handlers
+            .iter()
+            .filter(|h| !self.handlers.contains(h))
+            .collect();
+        if !missing.is_empty() {
+            problems.push(format!(
+                "no handler {}",
+                missing
+                    .iter()
+                    .map(|h| h.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        (!problems.is_empty()).then(|| problems.join("; "))
+    }
+}
+
+/// Why a package directory cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PackageError {
+    /// A file could not be read.
+    #[error("reading {path}: {reason}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The manifest does not decode.
+    #[error("{path} is not a handler package manifest: {reason}")]
+    Manifest {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The package does not fit this code.
+    #[error("the handler package does not fit this provider: {0}")]
+    Mismatch(String),
+}
+
+/// A handler package on disk, checked and hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    /// The directory.
+    pub dir: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// The hex SHA-256 of each handler's zip, in [`Component::ALL`] order.
+    pub zip_sha256: Vec<(Component, String)>,
+    /// One hex SHA-256 over all zips: changes when any handler's code does.
+    pub sha256: String,
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, PackageError> {
+    std::fs::read(path).map_err(|e| PackageError::Read {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What identifies the files of a package without reading them: each
+/// file's size and modification time.
+fn fingerprint(dir: &Path) -> Option<Vec<(u64, std::time::SystemTime)>> {
+    let mut files = vec![dir.join("manifest.json")];
+    files.extend(Component::ALL.iter().map(|c| Package::zip_path_in(dir, *c)));
+    files
+        .iter()
+        .map(|f| {
+            let meta = std::fs::metadata(f).ok()?;
+            Some((meta.len(), meta.modified().ok()?))
+        })
+        .collect()
+}
+
+type Cache = std::sync::Mutex<Vec<(PathBuf, Vec<(u64, std::time::SystemTime)>, Package)>>;
+
+/// Packages opened by this process, so that a provider that opens the same
+/// package at validate, plan and read hashes it once.
+static OPENED: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+
+impl Package {
+    /// Opens, checks and hashes the package in `dir` (once per process for
+    /// unchanged files).
+    pub fn open(dir: &Path) -> Result<Package, PackageError> {
+        let cache = OPENED.get_or_init(Cache::default);
+        let print = fingerprint(dir);
+        if let Some(print) = &print
+            && let Some((_, _, package)) = cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .find(|(d, p, _)| d == dir && p == print)
+        {
+            return Ok(package.clone());
+        }
+        let package = Package::read(dir)?;
+        if let Some(print) = print {
+            cache.lock().unwrap_or_else(|p| p.into_inner()).push((
+                dir.to_path_buf(),
+                print,
+                package.clone(),
+            ));
+        }
+        Ok(package)
+    }
+
+    fn read(dir: &Path) -> Result<Package, PackageError> {
+        let manifest_path = dir.join("manifest.json");
+        let manifest: Manifest =
+            serde_json::from_slice(&read(&manifest_path)?).map_err(|e| PackageError::Manifest {
+                path: manifest_path.clone(),
+                reason: e.to_string(),
+            })?;
+        if let Some(why) = manifest.mismatch() {
+            return Err(PackageError::Mismatch(why));
+        }
+        let mut all = Sha256::new();
+        let mut zip_sha256 = Vec::new();
+        for component in Component::ALL {
+            let digest = hex(&Sha256::digest(read(&Package::zip_path_in(
+                dir, component,
+            ))?));
+            all.update(component.as_str().as_bytes());
+            all.update(digest.as_bytes());
+            zip_sha256.push((component, digest));
+        }
+        Ok(Package {
+            dir: dir.to_path_buf(),
+            manifest,
+            zip_sha256,
+            sha256: hex(&all.finalize()),
+        })
+    }
+
+    fn zip_path_in(dir: &Path, component: Component) -> PathBuf {
+        dir.join(format!("{}.zip", component.as_str()))
+    }
+
+    /// The zip of `component`.
+    pub fn zip_path(&self, component: Component) -> PathBuf {
+        Package::zip_path_in(&self.dir, component)
+    }
+
+    /// The zip's bytes.
+    pub fn zip(&self, component: Component) -> Result<Vec<u8>, PackageError> {
+        read(&self.zip_path(component))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manifest_from_another_protocol_or_contract_is_refused() {
+        assert_eq!(Manifest::current().mismatch(), None);
+        let mut old = Manifest::current();
+        old.state_machine_protocol += 1;
+        old.handlers.retain(|h| h != "kicker");
+        let why = old.mismatch().unwrap();
+        assert!(why.contains("state machine protocol"), "{why}");
+        assert!(why.contains("no handler kicker"), "{why}");
+    }
+
+    #[test]
+    fn a_package_is_hashed_over_every_zip() {
+        let dir = std::env::temp_dir().join(format!("mr-package-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("manifest.json"),
+            serde_json::to_vec(&Manifest::current()).unwrap(),
+        )
+        .unwrap();
+        for c in Component::ALL {
+            std::fs::write(dir.join(format!("{}.zip", c.as_str())), c.as_str()).unwrap();
+        }
+        let first = Package::open(&dir).unwrap();
+        std::fs::write(dir.join("kicker.zip"), "new code").unwrap();
+        let second = Package::open(&dir).unwrap();
+        assert_ne!(first.sha256, second.sha256);
+        std::fs::remove_file(dir.join("notifier.zip")).unwrap();
+        assert!(matches!(
+            Package::open(&dir),
+            Err(PackageError::Read { .. })
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
