@@ -25,6 +25,10 @@ pub enum FaultKind {
     },
     /// Close the connection without an answer.
     Drop,
+    /// Hold the request until the test releases it
+    /// ([`crate::Proxy::release_held`]), then forward it: how a test makes
+    /// two callers race deterministically.
+    Hold,
 }
 
 /// A fault rule. Empty filters match everything; `times` limits how many
@@ -185,6 +189,6 @@ pub fn fault_response(kind: FaultKind, request: &AwsRequest) -> Option<Canned> {
             "PriorRequestNotComplete",
             "The request was rejected because Route 53 was still processing a prior request.",
         )),
-        FaultKind::Delay { .. } | FaultKind::Drop => None,
+        FaultKind::Delay { .. } | FaultKind::Drop | FaultKind::Hold => None,
     }
 }

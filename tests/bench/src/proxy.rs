@@ -86,6 +86,7 @@ struct State {
     log: Mutex<Vec<LogEntry>>,
     seq: AtomicU64,
     epoch: Instant,
+    held: tokio::sync::watch::Sender<(usize, u64)>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -135,6 +136,7 @@ impl Proxy {
             log: Mutex::default(),
             seq: AtomicU64::new(0),
             epoch: Instant::now(),
+            held: tokio::sync::watch::channel((0, 0)).0,
         });
         let serving = state.clone();
         let task = tokio::spawn(async move {
@@ -189,6 +191,20 @@ impl Proxy {
     /// Empties the request log.
     pub fn clear_log(&self) {
         lock(&self.state.log).clear();
+    }
+
+    /// Waits until `count` requests are held by [`FaultKind::Hold`] faults.
+    pub async fn wait_held(&self, count: usize) {
+        let mut held = self.state.held.subscribe();
+        let _ = held.wait_for(|(n, _)| *n >= count).await;
+    }
+
+    /// Releases every held request.
+    pub fn release_held(&self) {
+        self.state.held.send_modify(|(count, generation)| {
+            *count = 0;
+            *generation += 1;
+        });
     }
 
     /// How long Route 53 changes stay `PENDING` before `INSYNC`.
@@ -282,6 +298,13 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
         if let Some(delay) = fault.delay() {
             tokio::time::sleep(delay).await;
             outcome_prefix = "delayed:";
+        } else if fault.kind == Some(FaultKind::Hold) {
+            // Count in, wait for the next release generation, forward.
+            let mut release = state.held.subscribe();
+            let generation = release.borrow().1;
+            state.held.send_modify(|(count, _)| *count += 1);
+            let _ = release.wait_for(|(_, g)| *g > generation).await;
+            outcome_prefix = "held:";
         } else if fault.kind == Some(FaultKind::Drop) {
             record(state, &aws, 0, "fault:drop".into(), None, started);
             return Err(Dropped);

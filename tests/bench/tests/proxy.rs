@@ -378,3 +378,32 @@ async fn each_change_gets_its_own_id_and_is_pending_until_it_propagates() -> Res
     assert_eq!(status(ids[0].clone()).await?, ChangeStatus::Insync);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_held_request_waits_until_released_while_others_pass() -> Result<()> {
+    let bench = Bench::start().await?;
+    let client = aws_sdk_route53::Client::new(&sdk(&bench, "us-east-1").await);
+    bench.proxy().add_fault(
+        Fault::new(FaultKind::Hold)
+            .operation("ListHostedZones")
+            .times(1),
+    );
+    let held = tokio::spawn({
+        let client = client.clone();
+        async move { client.list_hosted_zones().send().await }
+    });
+    bench.proxy().wait_held(1).await;
+    // Another call goes through while the first is held.
+    zone(&client).await?;
+    assert!(!held.is_finished());
+    bench.proxy().release_held();
+    held.await??;
+    let outcomes: Vec<String> = bench
+        .proxy()
+        .log()
+        .iter()
+        .map(|e| format!("{} {}", e.operation, e.outcome))
+        .collect();
+    assert_eq!(outcomes, ["CreateHostedZone ok", "ListHostedZones held:ok"]);
+    Ok(())
+}
