@@ -15,6 +15,37 @@ pub struct RegionClients {
     pub apigateway: aws_sdk_apigateway::Client,
     /// Certificate Manager (certificate checks).
     pub acm: aws_sdk_acm::Client,
+    /// Lambda (the handlers).
+    pub lambda: aws_sdk_lambda::Client,
+    /// CloudWatch Logs (the log groups).
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// SNS (the alarm and notification topics).
+    pub sns: aws_sdk_sns::Client,
+    /// EventBridge (the pinger's schedule).
+    pub events: aws_sdk_eventbridge::Client,
+    /// Step Functions (the state machine).
+    pub sfn: aws_sdk_sfn::Client,
+    /// CloudWatch (the failover alarm, the pinger's metric).
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+}
+
+/// Clients of global services.
+#[derive(Debug, Clone)]
+pub struct GlobalClients {
+    /// IAM.
+    pub iam: aws_sdk_iam::Client,
+}
+
+/// Builds a service client from `config`, with the endpoint override of
+/// `service` if there is one.
+macro_rules! client {
+    ($krate:ident, $config:expr, $settings:expr, $service:literal) => {{
+        let mut builder = $krate::config::Builder::from($config);
+        if let Some(url) = $settings.endpoint($service) {
+            builder = builder.endpoint_url(url);
+        }
+        $krate::Client::from_conf(builder.build())
+    }};
 }
 
 /// The per-region client cache.
@@ -23,6 +54,7 @@ pub struct Clients {
     settings: AwsSettings,
     regions: Mutex<HashMap<Region, Arc<OnceCell<RegionClients>>>>,
     route53: Mutex<HashMap<&'static str, Arc<OnceCell<aws_sdk_route53::Client>>>>,
+    global: Mutex<HashMap<&'static str, Arc<OnceCell<GlobalClients>>>>,
 }
 
 impl Clients {
@@ -32,6 +64,7 @@ impl Clients {
             settings,
             regions: Mutex::default(),
             route53: Mutex::default(),
+            global: Mutex::default(),
         }
     }
 
@@ -55,17 +88,36 @@ impl Clients {
             .clone();
         cell.get_or_init(|| async {
             let config = self.sdk(region).await;
-            let mut apigateway = aws_sdk_apigateway::config::Builder::from(&config);
-            if let Some(url) = self.settings.endpoint("apigateway") {
-                apigateway = apigateway.endpoint_url(url);
-            }
-            let mut acm = aws_sdk_acm::config::Builder::from(&config);
-            if let Some(url) = self.settings.endpoint("acm") {
-                acm = acm.endpoint_url(url);
-            }
+            let settings = &self.settings;
             RegionClients {
-                apigateway: aws_sdk_apigateway::Client::from_conf(apigateway.build()),
-                acm: aws_sdk_acm::Client::from_conf(acm.build()),
+                apigateway: client!(aws_sdk_apigateway, &config, settings, "apigateway"),
+                acm: client!(aws_sdk_acm, &config, settings, "acm"),
+                lambda: client!(aws_sdk_lambda, &config, settings, "lambda"),
+                logs: client!(aws_sdk_cloudwatchlogs, &config, settings, "logs"),
+                sns: client!(aws_sdk_sns, &config, settings, "sns"),
+                events: client!(aws_sdk_eventbridge, &config, settings, "events"),
+                sfn: client!(aws_sdk_sfn, &config, settings, "sfn"),
+                cloudwatch: client!(aws_sdk_cloudwatch, &config, settings, "cloudwatch"),
+            }
+        })
+        .await
+        .clone()
+    }
+
+    /// The global clients of `region`'s partition (IAM).
+    pub async fn global(&self, region: &Region) -> GlobalClients {
+        let signing = route53_region(region.partition());
+        let cell = self
+            .global
+            .lock()
+            .await
+            .entry(region.partition().as_str())
+            .or_default()
+            .clone();
+        cell.get_or_init(|| async {
+            let config = self.sdk(&signing).await;
+            GlobalClients {
+                iam: client!(aws_sdk_iam, &config, &self.settings, "iam"),
             }
         })
         .await

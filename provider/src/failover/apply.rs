@@ -8,7 +8,6 @@
 use std::time::Duration;
 
 use multiregion_core::dns::read_active;
-use multiregion_core::probe::{ProbeSettings, Prober};
 use multiregion_core::swap::{self, RetryPolicy, SwapOutcome, SwapRequest};
 use multiregion_core::{Ledger, Reason, Region};
 use tf_provider::Diagnostics;
@@ -19,6 +18,7 @@ use super::context::{Resolved, ownership_of, prior_deployments};
 use super::plan::{DNS_OK, other_region};
 use super::records::{self, last_failover, now_epoch};
 use super::region::{RegionDeployment, RegionError, invoke_url};
+use super::runtime;
 use super::state::{FailoverState, PrivateState, RegionState, known, owned, string};
 use super::validate::{self, ApiSource};
 use crate::provider::Shared;
@@ -122,6 +122,13 @@ pub async fn create<'a>(
     if !errors.is_empty() {
         region_errors(diags, errors, "Creating the API");
         no_records(&mut state);
+        state.settle_unknowns();
+        return Some((state, private));
+    }
+    let deployed = [&deployments[0], &deployments[1]];
+    if !runtime::converge(shared, diags, &resolved, &mut state, deployed, None).await {
+        no_records(&mut state);
+        state.settle_unknowns();
         return Some((state, private));
     }
 
@@ -153,24 +160,38 @@ pub async fn create<'a>(
             no_records(&mut state);
         }
     }
+    state.settle_unknowns();
     Some((state, private))
 }
 
-/// Probes the target region through the standby name (which points at the
-/// standby region, the target of a switchover): it must answer from there.
-async fn target_is_healthy(resolved: &Resolved, target: &Region) -> Result<(), String> {
-    let settings = ProbeSettings::new(&resolved.spec.health_path, Duration::from_secs(5))
-        .with_test_seams_from_env();
-    let prober = Prober::new(settings).map_err(|e| e.to_string())?;
-    match prober.probe(&resolved.standby_name).await {
-        Ok(answer) if &answer.region == target => Ok(()),
-        Ok(answer) => Err(format!(
-            "https://{}/{}/ping answered from {}, not from {target}",
-            resolved.standby_name, resolved.spec.health_path, answer.region
-        )),
-        Err(error) => Err(format!(
-            "https://{}/{}/ping: {error}",
-            resolved.standby_name, resolved.spec.health_path
+/// The switchover's safety check: the target's own pinger reported it
+/// healthy in each of the last minutes, unless `force_switchover` is set.
+async fn target_is_healthy(
+    shared: &Shared,
+    diags: &mut Diagnostics,
+    resolved: &Resolved,
+    target: &Region,
+) -> Result<(), String> {
+    let cloudwatch = shared.clients.region(target).await.cloudwatch;
+    let checked = super::switchover::target_recently_healthy(
+        &cloudwatch,
+        multiregion_core::deployment::DEFAULT_METRIC_NAMESPACE,
+        resolved.spec.names.name(),
+        now_epoch(),
+    )
+    .await;
+    match checked {
+        Ok(()) => Ok(()),
+        Err(why) if resolved.spec.settings.failover.force_switchover => {
+            diags.root_warning(
+                format!("Switching over to {target} although it was not seen healthy"),
+                format!("failover.force_switchover is set: {why}."),
+            );
+            Ok(())
+        }
+        Err(why) => Err(format!(
+            "the pinger of {target} did not report it healthy in each of the last {} minutes: {why}",
+            super::switchover::HEALTHY_MINUTES
         )),
     }
 }
@@ -224,6 +245,13 @@ pub async fn update<'a>(
     if !errors.is_empty() {
         region_errors(diags, errors, "Updating the API");
         restore_records_state(&mut state, prior);
+        state.settle_unknowns();
+        return Some((state, private));
+    }
+    let deployed = [&deployments[0], &deployments[1]];
+    if !runtime::converge(shared, diags, &resolved, &mut state, deployed, Some(prior)).await {
+        restore_records_state(&mut state, prior);
+        state.settle_unknowns();
         return Some((state, private));
     }
 
@@ -241,14 +269,16 @@ pub async fn update<'a>(
     let Some(target) = wanted.filter(|_| first || switchover || repair) else {
         // No swap: return the planned values, even if the runtime swapped
         // meanwhile (the next refresh reports it).
+        state.settle_unknowns();
         return Some((state, private));
     };
-    if switchover && let Err(why) = target_is_healthy(&resolved, &target).await {
+    if switchover && let Err(why) = target_is_healthy(shared, diags, &resolved, &target).await {
         diags.root_error(
             format!("Switchover to {target} refused: the target is not healthy"),
-            format!("{why}. Traffic stays where it is. Fix {target}, or remove active_region to keep the current region."),
+            format!("Traffic stays where it is: {why}. Fix {target}, remove active_region to keep the current region, or set failover.force_switchover = true to move anyway."),
         );
         restore_records_state(&mut state, prior);
+        state.settle_unknowns();
         return Some((state, private));
     }
     let request = SwapRequest {
@@ -303,6 +333,7 @@ pub async fn update<'a>(
             restore_records_state(&mut state, prior);
         }
     }
+    state.settle_unknowns();
     Some((state, private))
 }
 
@@ -333,6 +364,9 @@ pub async fn delete(
         return Some(());
     };
     let deployments = prior_deployments(prior, private);
+    if !runtime::remove(shared, diags, &resolved, [&deployments[0], &deployments[1]]).await {
+        return None;
+    }
     let adopted = resolved
         .spec
         .regions()

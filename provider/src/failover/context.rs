@@ -104,3 +104,81 @@ pub fn ownership_of(deployments: [&RegionDeployment; 2]) -> PrivateState {
         secondary: deployments[1].ownership.clone(),
     })
 }
+
+impl Resolved {
+    /// The ledger record's name.
+    pub fn ledger_name(&self) -> String {
+        multiregion_core::naming::ledger_record_name(&self.spec.domain_name)
+    }
+
+    /// The deployment contract every function of both regions gets.
+    pub fn deployment(&self, deployments: [&RegionDeployment; 2]) -> multiregion_core::Deployment {
+        use multiregion_core::deployment::{
+            CONTRACT_VERSION, DEFAULT_METRIC_NAMESPACE, DeployedRegion, Target,
+        };
+        let names = &self.spec.names;
+        let region = |spec: &super::validate::RegionSpec, deployment: &RegionDeployment| {
+            let target = |t: &Option<multiregion_core::AliasTarget>| Target {
+                dns_name: t.as_ref().map(|t| t.dns_name.clone()).unwrap_or_default(),
+                hosted_zone_id: t
+                    .as_ref()
+                    .map(|t| t.hosted_zone_id.clone())
+                    .unwrap_or_default(),
+            };
+            let arn = |service: &str, resource: String| {
+                format!(
+                    "arn:{}:{service}:{}:{}:{resource}",
+                    spec.region.partition().as_str(),
+                    spec.region,
+                    spec.account_id
+                )
+            };
+            DeployedRegion {
+                region: spec.region.clone(),
+                active_target: target(&deployment.active_target),
+                standby_target: target(&deployment.standby_target),
+                state_machine_arn: arn("states", format!("stateMachine:{}", names.state_machine())),
+                notification_topic_arn: spec
+                    .notification_topic_arn
+                    .clone()
+                    .unwrap_or_else(|| arn("sns", names.notification_topic())),
+            }
+        };
+        multiregion_core::Deployment {
+            contract: CONTRACT_VERSION,
+            name: names.name().to_owned(),
+            resource_id: self.id.clone(),
+            hosted_zone_id: self.spec.hosted_zone_id.clone(),
+            active_name: self.spec.domain_name.clone(),
+            standby_name: self.standby_name.clone(),
+            health_path: self.spec.health_path.clone(),
+            probe_timeout_ms: u64::from(self.spec.settings.health_check.timeout_ms),
+            cooldown_seconds: u64::from(self.spec.settings.failover.cooldown_seconds),
+            notification_max_age_seconds: 600,
+            alarm_name: names.alarm(),
+            metric_namespace: DEFAULT_METRIC_NAMESPACE.to_owned(),
+            regions: [
+                region(&self.spec.primary, deployments[0]),
+                region(&self.spec.secondary, deployments[1]),
+            ],
+        }
+    }
+}
+
+/// The handler package of a spec, opened and checked, if the runtime is
+/// deployed; errors go to `diags`.
+pub fn open_package(
+    resolved: &Resolved,
+    diags: &mut Diagnostics,
+) -> Result<Option<multiregion_core::package::Package>, ()> {
+    let Some(path) = &resolved.spec.handler_package else {
+        return Ok(None);
+    };
+    multiregion_core::package::Package::open(path).map(Some).map_err(|e| {
+        diags.error(
+            "Unusable handler package",
+            format!("{e}. Build it with scripts/package, or use the package shipped with this provider's release."),
+            tf_provider::AttributePath::new("handler_package").index(0).attribute("path"),
+        );
+    })
+}

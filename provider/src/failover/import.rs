@@ -256,6 +256,7 @@ fn region_block<'a>(
         standby_regional_hosted_zone_id: opt_string(
             mapped(standby).map(|d| d.target.hosted_zone_id.clone()),
         ),
+        ..RegionState::default()
     }
 }
 

@@ -1,6 +1,7 @@
 //! `multiregion_apigw_failover`: schema, validate, plan, create, read,
 //! update, delete, in that order; the logic lives in the submodules.
 
+pub mod apparatus;
 mod apply;
 pub mod checks;
 mod context;
@@ -10,8 +11,10 @@ pub mod plan;
 mod read;
 mod records;
 pub mod region;
+mod runtime;
 pub mod schema;
 pub mod state;
+pub mod switchover;
 pub mod validate;
 
 use std::sync::Arc;
@@ -88,6 +91,9 @@ impl Resource for FailoverResource {
         let zone = plan_checks(&shared, &config_state, diags).await;
         if !diags.errors.is_empty() {
             return None;
+        }
+        for (summary, detail) in plan::runtime_warnings(&config_state) {
+            diags.root_warning(summary, detail);
         }
         let planned = plan::plan_create(proposed_state, &config_state, zone.as_deref());
         Some((planned, Value::Null))

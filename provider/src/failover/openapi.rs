@@ -73,16 +73,10 @@ pub fn lambda_integration_uri(region: &Region, function_arn: &str) -> String {
     )
 }
 
-/// `body` with the health route added, integrated with the ponger.
-pub fn with_health_route(
-    body: &str,
-    health_path: &str,
-    region: &Region,
-    ponger_arn: &str,
-) -> Result<String, OpenApiError> {
-    check(body, health_path)?;
-    let mut doc = parse(body)?;
-    let operation = json!({
+/// The GET operation of the health route: a Lambda proxy integration with
+/// the region's ponger.
+fn health_operation(region: &Region, ponger_arn: &str) -> Value {
+    json!({
         "operationId": "multiregionHealthPing",
         "summary": "Health route of the multiregion failover probes; answered by the ponger with its region.",
         "responses": { "200": { "description": "The region that answered." } },
@@ -93,14 +87,43 @@ pub fn with_health_route(
             "passthroughBehavior": "when_no_match",
             "timeoutInMillis": 5000,
         },
-    });
+    })
+}
+
+/// `body` with the health route added, integrated with the ponger.
+pub fn with_health_route(
+    body: &str,
+    health_path: &str,
+    region: &Region,
+    ponger_arn: &str,
+) -> Result<String, OpenApiError> {
+    check(body, health_path)?;
+    let mut doc = parse(body)?;
     let paths = doc
         .entry("paths")
         .or_insert_with(|| Value::Object(Map::new()));
     if let Value::Object(paths) = paths {
-        paths.insert(health_route(health_path), json!({ "get": operation }));
+        paths.insert(
+            health_route(health_path),
+            json!({ "get": health_operation(region, ponger_arn) }),
+        );
     }
     Ok(Value::Object(doc).to_string())
+}
+
+/// A document holding only the health route at `route` (`/health/ping` to
+/// merge into an adopted API, `/ping` for a separate health API).
+pub fn health_document(route: &str, region: &Region, ponger_arn: &str) -> String {
+    json!({
+        "openapi": "3.0.1",
+        "info": {
+            "title": "multiregion health",
+            "version": "1",
+            "description": "The health route of the multiregion failover probes.",
+        },
+        "paths": { route: { "get": health_operation(region, ponger_arn) } },
+    })
+    .to_string()
 }
 
 #[cfg(test)]

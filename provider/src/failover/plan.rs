@@ -69,6 +69,89 @@ fn unknown_region_computeds(block: &mut RegionState<'_>) {
     block.standby_regional_hosted_zone_id = Value::Unknown;
 }
 
+/// The hash of the handler package a configuration names: null without a
+/// package, unknown while its path is unknown or it cannot be read (the
+/// validation reports why).
+pub fn package_sha256<'a>(config: &FailoverState<'_>) -> tf_provider::value::ValueString<'a> {
+    match &config.handler_package {
+        Value::Value(block) => match known(&block.path) {
+            Some(path) => multiregion_core::package::Package::open(std::path::Path::new(path))
+                .map_or(Value::Unknown, |p| string(p.sha256)),
+            None => Value::Unknown,
+        },
+        Value::Null => Value::Null,
+        Value::Unknown => Value::Unknown,
+    }
+}
+
+/// Plans what Terraform shows of the runtime: the settings in effect, the
+/// package hash, the status, and each region's runtime attributes.
+fn plan_runtime(
+    planned: &mut FailoverState<'_>,
+    prior: Option<&FailoverState<'_>>,
+    config: &FailoverState<'_>,
+) {
+    let mut scratch = tf_provider::Diagnostics::default();
+    match super::apparatus::settings::effective(
+        &config.health_check,
+        &config.failover,
+        &config.log_retention_days,
+        &mut scratch,
+    ) {
+        Some(settings) => {
+            planned.effective_health_check = Value::Value(settings.health_check.into());
+            planned.effective_failover = Value::Value(settings.failover.into());
+            planned.log_retention_days = Value::Value(i64::from(settings.log_retention_days));
+        }
+        None => {
+            planned.effective_health_check = Value::Unknown;
+            planned.effective_failover = Value::Unknown;
+            if config.log_retention_days.is_null() {
+                planned.log_retention_days = Value::Unknown;
+            }
+        }
+    }
+    let deployed = !config.handler_package.is_null();
+    let had = prior.is_some_and(|p| !p.handler_package.is_null());
+    planned.handler_package_sha256 = package_sha256(config);
+    let expected_status = if deployed {
+        super::runtime::STATUS_OK
+    } else {
+        super::runtime::STATUS_NOT_DEPLOYED
+    };
+    if prior.is_none_or(|p| known(&p.apparatus_status) != Some(expected_status)) {
+        planned.apparatus_status = string(expected_status);
+    }
+    planned.automatic_failover_paused = match prior.map(|p| p.automatic_failover_paused) {
+        Some(Value::Value(paused)) => Value::Value(paused),
+        _ => Value::Value(false),
+    };
+    for (block, config_block) in [
+        (&mut planned.primary, &config.primary),
+        (&mut planned.secondary, &config.secondary),
+    ] {
+        let (Value::Value(block), Value::Value(config_block)) = (block, config_block) else {
+            continue;
+        };
+        if config_block.health_route.is_null() {
+            block.health_route = string(super::validate::HealthRoute::Inject.as_str());
+        }
+        let fresh = !had || block.state_machine_arn.is_null();
+        block.state_machine_arn = match (deployed, fresh) {
+            (false, _) => Value::Null,
+            (true, true) => Value::Unknown,
+            (true, false) => block.state_machine_arn.clone(),
+        };
+        if config_block.notification_topic_arn.is_null() {
+            block.notification_topic_arn = match (deployed, fresh) {
+                (false, _) => Value::Null,
+                (true, true) => Value::Unknown,
+                (true, false) => block.notification_topic_arn.clone(),
+            };
+        }
+    }
+}
+
 /// The plan of a new resource. `zone_name` is the hosted zone's name when
 /// the plan-time checks could read it (for the default standby name).
 pub fn plan_create<'a>(
@@ -103,6 +186,7 @@ pub fn plan_create<'a>(
             unknown_region_computeds(block);
         }
     }
+    plan_runtime(&mut planned, None, config);
     planned
 }
 
@@ -233,6 +317,7 @@ pub fn plan_update<'a>(
             unknown_region_computeds(block);
         }
     }
+    plan_runtime(&mut planned, Some(prior), config);
     let replace = replace_paths(prior, &planned);
     (planned, replace)
 }
@@ -260,6 +345,28 @@ pub fn plan_warnings(
         warnings.push((
             format!("active_region pins the active region to {pinned}"),
             "While active_region is set, every plan after a runtime failover proposes to fail back to it. Set it for a switchover, then remove it              (removing it changes nothing)."
+                .to_owned(),
+        ));
+    }
+    warnings
+}
+
+/// Warnings about the runtime a configuration asks for.
+pub fn runtime_warnings(config: &FailoverState<'_>) -> Vec<(String, String)> {
+    let mut warnings = Vec::new();
+    if config.handler_package.is_null() {
+        warnings.push((
+            "No handler package: nothing fails over by itself".to_owned(),
+            "Without handler_package no runtime (pingers, alarms, kickers, state machines) is deployed: the records can only be swapped by setting active_region.".to_owned(),
+        ));
+    }
+    if let Value::Value(failover) = &config.failover
+        && failover.force_switchover == Value::Value(true)
+    {
+        warnings.push((
+            "failover.force_switchover is set".to_owned(),
+            "A planned switchover (active_region) will move traffic even if the target region's own pinger has not reported it healthy in each of the last 3 minutes. \
+             Remove force_switchover once the switchover is done."
                 .to_owned(),
         ));
     }
@@ -386,17 +493,9 @@ mod tests {
         // The runtime failed over; refresh saw it.
         prior.active_region = string("us-west-2");
         prior.standby_region = string("us-east-1");
-        let mut proposed = config();
-        proposed.active_region = prior.active_region.clone();
-        proposed.standby_region = prior.standby_region.clone();
-        proposed.last_failover = prior.last_failover.clone();
-        proposed.dns_status = prior.dns_status.clone();
-        proposed.standby_domain_name = prior.standby_domain_name.clone();
-        proposed.primary = prior.primary.clone();
-        proposed.secondary = prior.secondary.clone();
-        proposed.id = prior.id.clone();
-        proposed.ledger_record_name = prior.ledger_record_name.clone();
-        proposed.health_path = prior.health_path.clone();
+        // What Terraform proposes: the configuration plus the prior
+        // (refreshed) computed values.
+        let proposed = prior.clone();
         let (planned, replace) = plan_update(&prior, proposed, &config());
         assert_eq!(planned, prior, "no change planned");
         assert!(replace.is_empty());

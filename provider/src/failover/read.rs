@@ -136,6 +136,14 @@ pub async fn read<'a>(
             );
         }
     }
+    super::runtime::refresh(
+        shared,
+        diags,
+        &resolved,
+        &mut state,
+        [&current[0], &current[1]],
+    )
+    .await;
     let private = ownership_of([&current[0], &current[1]]);
     Some((state, private))
 }

@@ -35,6 +35,7 @@ pub fn deployment_of(
             &block.standby_regional_hosted_zone_id,
         ),
         ownership,
+        ..RegionDeployment::default()
     }
 }
 

@@ -52,6 +52,19 @@ fn region_block(which: &str) -> Block {
         "standby_regional_domain_name" => string(Computed,
             "Regional domain name of this region's custom domain for `standby_domain_name`: the alias target of the standby name while this region is standby."),
         "standby_regional_hosted_zone_id" => string(Computed, "Hosted zone of `standby_regional_domain_name`."),
+        "base_path" => string(Optional,
+            "Base path the custom domains map an adopted API at (default: none, the empty base path). Only with `existing_rest_api_id` and `health_route = \"separate\"`: \
+             a domain whose API is mapped at the empty base path accepts no other mapping, so the health API needs the adopted one under a base path."),
+        "health_route" => string(OptionalComputed,
+            "How the health route `/<health_path>/ping` reaches the ponger. `inject` (default): the route is part of the API the domains map at the empty base path \
+             (added to a managed API's body; for an adopted API, merged into it with `PutRestApi` and redeployed, and removed again on destroy). \
+             `separate`: only for an adopted API mapped at `base_path`; a small health API of the resource's own is mapped at the base path `<health_path>`. \
+             Any other combination is refused at plan."),
+        "notification_topic_arn" => string(OptionalComputed,
+            "SNS topic this region's failover outcomes are published to (swapped, refused and why, failed and why). Default: a topic the resource creates, \
+             `mr-<name>-notify`; subscribe to it (email, chat, paging) yourself. A topic of yours must be in this block's region."),
+        "state_machine_arn" => string(Computed,
+            "The failover state machine of this region. A manual failover starts it with the input `{\"reason\":\"manual\"}` in the region that should become active."),
     };
     Block {
         description: Description::markdown(format!(
@@ -60,6 +73,76 @@ fn region_block(which: &str) -> Block {
         attributes,
         ..Default::default()
     }
+}
+
+fn number(constraint: AttributeConstraint, description: impl Into<String>) -> Attribute {
+    attr(AttributeType::Number, constraint, description.into())
+}
+
+fn boolean(constraint: AttributeConstraint, description: impl Into<String>) -> Attribute {
+    attr(AttributeType::Bool, constraint, description.into())
+}
+
+fn health_check_block() -> Block {
+    Block {
+        description: Description::markdown(
+            "How the runtime detects that the active name stopped answering. Absent: the defaults; `effective_health_check` shows the values in effect.",
+        ),
+        attributes: map! {
+            "interval_seconds" => number(Optional, "Seconds between two runs of each region's pinger, and the alarm's period: a multiple of 60, from 60 to 3600. Default: `60`."),
+            "evaluation_periods" => number(Optional, "Periods the failover alarm looks at, 1 to 10. Default: `2`."),
+            "datapoints_to_alarm" => number(Optional, "Failing periods among `evaluation_periods` that raise the alarm, 1 to `evaluation_periods`. Default: `2`."),
+            "timeout_ms" => number(Optional, "Timeout of one health probe, 100 to 25000 ms (below the pinger's 30 s timeout, with 5 s left to publish its metric). Default: `5000`."),
+        },
+        ..Default::default()
+    }
+}
+
+fn failover_block() -> Block {
+    Block {
+        description: Description::markdown(
+            "How the runtime fails over, and planned switchovers. Absent: the defaults; `effective_failover` shows the values in effect.",
+        ),
+        attributes: map! {
+            "automatic" => boolean(Optional, "Whether the runtime fails over by itself (the failover alarms' actions are enabled). Default: `true`. \
+                Pausing by hand (disabling the alarms' actions, see the runbook) shows as `automatic_failover_paused`; apply never re-enables it silently."),
+            "cooldown_seconds" => number(Optional, "Seconds after a swap (the ledger written at create counts) before the runtime fails over again, 0 to 604800. Default: `900`."),
+            "force_switchover" => boolean(Optional, "Let a planned switchover (`active_region`) proceed even though the target region's own pinger has not reported it healthy in each of the last 3 minutes. \
+                The only exception to \"never move traffic to a region not just seen healthy\"; plans warn while it is set, and changing it alone changes nothing in AWS. Default: `false`."),
+        },
+        ..Default::default()
+    }
+}
+
+fn handler_package_block() -> Block {
+    Block {
+        description: Description::markdown(
+            "The prebuilt handler package (`scripts/package`, or the one shipped with the provider's module) deployed as the runtime's Lambdas. \
+             Absent: no runtime is deployed, and nothing fails over by itself (plans warn).",
+        ),
+        attributes: map! {
+            "path" => string(Required, "Directory of the package: `manifest.json` and `<handler>.zip` for each handler. Its manifest must match this provider (state machine protocol and deployment contract); \
+                a new package (a new `handler_package_sha256`) updates the functions' code in place."),
+        },
+        ..Default::default()
+    }
+}
+
+fn effective_health_check_type() -> AttributeType {
+    AttributeType::Object(map! {
+        "interval_seconds" => AttributeType::Number,
+        "evaluation_periods" => AttributeType::Number,
+        "datapoints_to_alarm" => AttributeType::Number,
+        "timeout_ms" => AttributeType::Number,
+    })
+}
+
+fn effective_failover_type() -> AttributeType {
+    AttributeType::Object(map! {
+        "automatic" => AttributeType::Bool,
+        "cooldown_seconds" => AttributeType::Number,
+        "force_switchover" => AttributeType::Bool,
+    })
 }
 
 fn last_failover_type() -> AttributeType {
@@ -96,6 +179,12 @@ pub fn schema() -> Schema {
             "The latest entry of the ledger (the TXT record next to `domain_name`): `generation` (raised by one by every swap; 1 at create), `active_region`, \
              `time` (RFC 3339), `reason` (`create`, `runtime`, `terraform`, `manual` or `repair`) and `execution` (what performed it).".to_owned()),
         "ledger_record_name" => string(Computed, "Name of the ledger TXT record, `_failover.<domain_name>`."),
+        "log_retention_days" => number(OptionalComputed, "Retention of the runtime's log groups (one per function and one for the state machine), in days CloudWatch Logs accepts. Default: `30`."),
+        "handler_package_sha256" => string(Computed, "SHA-256 over the handler package's zips; a change updates the functions' code in place."),
+        "effective_health_check" => attr(effective_health_check_type(), Computed, "The `health_check` settings in effect, defaults included.".to_owned()),
+        "effective_failover" => attr(effective_failover_type(), Computed, "The `failover` settings in effect, defaults included.".to_owned()),
+        "automatic_failover_paused" => boolean(Computed, "Whether automation is paused by hand: a failover alarm's actions are disabled while `failover.automatic` is true. Apply keeps it paused; enable the alarms' actions to resume."),
+        "apparatus_status" => string(Computed, "Whether the runtime's pieces in both regions are all there and run the handler package's code: `ok`, or what is missing or different (the next apply repairs it)."),
         "dns_status" => string(Computed,
             "Whether the two names' alias records are as a swap leaves them: `ok`, `active_missing`, `standby_missing`, `foreign_target` (a record points elsewhere) or `both_on_one_region`."),
     };
@@ -112,6 +201,9 @@ pub fn schema() -> Schema {
             blocks: map! {
                 "primary" => NestedBlock::Single(region_block("primary")),
                 "secondary" => NestedBlock::Single(region_block("secondary")),
+                "handler_package" => NestedBlock::Optional(handler_package_block()),
+                "health_check" => NestedBlock::Optional(health_check_block()),
+                "failover" => NestedBlock::Optional(failover_block()),
             },
             ..Default::default()
         },

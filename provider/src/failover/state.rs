@@ -9,6 +9,18 @@ use tf_provider::value::{Value, ValueNumber, ValueString};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FailoverState<'a> {
     pub id: ValueString<'a>,
+    pub log_retention_days: ValueNumber,
+    #[serde(with = "tf_provider::value::serde_as_vec")]
+    pub handler_package: Value<HandlerPackageBlock<'a>>,
+    #[serde(with = "tf_provider::value::serde_as_vec")]
+    pub health_check: Value<super::apparatus::settings::HealthCheckBlock>,
+    #[serde(with = "tf_provider::value::serde_as_vec")]
+    pub failover: Value<super::apparatus::settings::FailoverBlock>,
+    pub handler_package_sha256: ValueString<'a>,
+    pub effective_health_check: Value<super::apparatus::settings::EffectiveHealthCheckValue>,
+    pub effective_failover: Value<super::apparatus::settings::EffectiveFailoverValue>,
+    pub automatic_failover_paused: tf_provider::value::ValueBool,
+    pub apparatus_status: ValueString<'a>,
     pub name: ValueString<'a>,
     pub domain_name: ValueString<'a>,
     pub standby_domain_name: ValueString<'a>,
@@ -37,6 +49,16 @@ pub struct RegionState<'a> {
     pub regional_hosted_zone_id: ValueString<'a>,
     pub standby_regional_domain_name: ValueString<'a>,
     pub standby_regional_hosted_zone_id: ValueString<'a>,
+    pub base_path: ValueString<'a>,
+    pub health_route: ValueString<'a>,
+    pub notification_topic_arn: ValueString<'a>,
+    pub state_machine_arn: ValueString<'a>,
+}
+
+/// The `handler_package {}` block.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HandlerPackageBlock<'a> {
+    pub path: ValueString<'a>,
 }
 
 /// The `last_failover` object: the ledger's latest entry.
@@ -116,7 +138,46 @@ pub fn known<'v>(value: &'v ValueString<'_>) -> Option<&'v str> {
     }
 }
 
+fn settle<T>(value: &mut Value<T>) {
+    if value.is_unknown() {
+        *value = Value::Null;
+    }
+}
+
 impl<'a> FailoverState<'a> {
+    /// Turns what is still unknown into null: apply must not return
+    /// unknown values, also when it stops half-way.
+    pub fn settle_unknowns(&mut self) {
+        settle(&mut self.id);
+        settle(&mut self.standby_domain_name);
+        settle(&mut self.active_region);
+        settle(&mut self.standby_region);
+        settle(&mut self.last_failover);
+        settle(&mut self.ledger_record_name);
+        settle(&mut self.dns_status);
+        settle(&mut self.handler_package_sha256);
+        settle(&mut self.effective_health_check);
+        settle(&mut self.effective_failover);
+        settle(&mut self.automatic_failover_paused);
+        settle(&mut self.apparatus_status);
+        settle(&mut self.log_retention_days);
+        settle(&mut self.health_path);
+        for block in [&mut self.primary, &mut self.secondary] {
+            if let Value::Value(b) = block {
+                settle(&mut b.rest_api_id);
+                settle(&mut b.invoke_url);
+                settle(&mut b.regional_domain_name);
+                settle(&mut b.regional_hosted_zone_id);
+                settle(&mut b.standby_regional_domain_name);
+                settle(&mut b.standby_regional_hosted_zone_id);
+                settle(&mut b.stage_name);
+                settle(&mut b.health_route);
+                settle(&mut b.notification_topic_arn);
+                settle(&mut b.state_machine_arn);
+            }
+        }
+    }
+
     /// The region blocks with their names, for loops.
     pub fn blocks(&self) -> [(&'static str, &Value<RegionState<'a>>); 2] {
         [("primary", &self.primary), ("secondary", &self.secondary)]

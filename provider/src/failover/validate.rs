@@ -46,6 +46,32 @@ pub struct RegionSpec {
     pub stage_name: String,
     /// Where the API comes from.
     pub api: ApiSource,
+    /// The base path the domains map the API at (empty: the empty base path).
+    pub base_path: String,
+    /// How the health route reaches the ponger.
+    pub health_route: HealthRoute,
+    /// The notification topic the user gave, if any.
+    pub notification_topic_arn: Option<String>,
+}
+
+/// How the health route `/<health_path>/ping` reaches the ponger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthRoute {
+    /// The route is in the API mapped at the empty base path.
+    Inject,
+    /// A health API of ours is mapped at the base path `<health_path>`,
+    /// beside the adopted API mapped at `base_path`.
+    Separate,
+}
+
+impl HealthRoute {
+    /// The value Terraform shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthRoute::Inject => "inject",
+            HealthRoute::Separate => "separate",
+        }
+    }
 }
 
 impl RegionSpec {
@@ -75,6 +101,10 @@ pub struct Spec {
     pub primary: RegionSpec,
     /// The secondary region.
     pub secondary: RegionSpec,
+    /// The handler package's directory, if the runtime is deployed.
+    pub handler_package: Option<std::path::PathBuf>,
+    /// The health check, failover and log settings in effect.
+    pub settings: super::apparatus::settings::Settings,
 }
 
 impl Spec {
@@ -311,6 +341,21 @@ fn validate_region_block(
             format!("{}: {e}.", capitalize(block)),
         );
     }
+    validate_health_route(diags, block, config);
+    if let (Some(arn), Some(region)) = (known(&config.notification_topic_arn), region)
+        && (!arn.starts_with("arn:")
+            || !arn.contains(":sns:")
+            || !arn.contains(&format!(":{region}:")))
+    {
+        error(
+            diags,
+            path("notification_topic_arn"),
+            "Invalid notification topic",
+            format!(
+                "`{arn}` is not the ARN of an SNS topic in {region}; the state machine of {region} publishes there."
+            ),
+        );
+    }
     if let Some(id) = known(&config.existing_rest_api_id)
         && let Err(e) = check_rest_api_id(id)
     {
@@ -323,6 +368,77 @@ fn validate_region_block(
     }
 }
 
+/// Health route and base path: only the combinations that can carry the
+/// probe are accepted.
+fn validate_health_route(diags: &mut Diagnostics, block: &'static str, config: &RegionState<'_>) {
+    let path = |attribute: &'static str| AttributePath::new(block).attribute(attribute);
+    let adopted = !config.existing_rest_api_id.is_null();
+    let managed = !config.openapi_body.is_null();
+    let base = known(&config.base_path).map(|b| b.trim_matches('/'));
+    let route = known(&config.health_route);
+    if let Some(route) = route
+        && route != "inject"
+        && route != "separate"
+    {
+        return error(
+            diags,
+            path("health_route"),
+            "Invalid health route",
+            format!("`{route}` is neither `inject` nor `separate`."),
+        );
+    }
+    if let Some(base) = base
+        && (base.is_empty()
+            || !base
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)))
+    {
+        return error(
+            diags,
+            path("base_path"),
+            "Invalid base path",
+            format!(
+                "`{base}` is not a base path: use one path segment of letters, digits and - . _ ~, or leave base_path unset."
+            ),
+        );
+    }
+    match (managed, adopted, route, base) {
+        (true, _, Some("separate"), _) => error(
+            diags,
+            path("health_route"),
+            "A managed API carries its own health route",
+            format!(
+                "{block}.openapi_body gets the health route added; health_route = \"separate\" is only for an adopted API (existing_rest_api_id)."
+            ),
+        ),
+        (true, _, _, Some(_)) => error(
+            diags,
+            path("base_path"),
+            "A managed API is mapped at the empty base path",
+            format!(
+                "Remove {block}.base_path: the probes call /<health_path>/ping on the managed API."
+            ),
+        ),
+        (_, true, Some("separate"), None) => error(
+            diags,
+            path("base_path"),
+            "A separate health API needs a base path for the adopted API",
+            format!(
+                "Set {block}.base_path (for example \"v1\"): a domain whose API is mapped at the empty base path accepts no other mapping."
+            ),
+        ),
+        (_, true, None | Some("inject"), Some(_)) => error(
+            diags,
+            path("base_path"),
+            "An injected health route needs the empty base path",
+            format!(
+                "With {block}.base_path the injected route would be under /<base_path>/, where the probes do not look; set health_route = \"separate\" or remove base_path."
+            ),
+        ),
+        _ => {}
+    }
+}
+
 fn capitalize(s: &str) -> String {
     let mut chars = s.chars();
     chars
@@ -331,8 +447,30 @@ fn capitalize(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Validates a configuration, skipping unknown values. No AWS calls.
+/// Validates a configuration, skipping unknown values. No AWS calls (the
+/// handler package is read from disk).
 pub fn validate(config: &FailoverState<'_>, diags: &mut Diagnostics) {
+    super::apparatus::settings::effective(
+        &config.health_check,
+        &config.failover,
+        &config.log_retention_days,
+        diags,
+    );
+    if let Value::Value(package) = &config.handler_package
+        && let Some(path) = known(&package.path)
+        && let Err(e) = multiregion_core::package::Package::open(std::path::Path::new(path))
+    {
+        error(
+            diags,
+            AttributePath::new("handler_package")
+                .index(0)
+                .attribute("path"),
+            "Unusable handler package",
+            format!(
+                "{e}. Build it with scripts/package, or use the package shipped with this provider's release."
+            ),
+        );
+    }
     if let Some(name) = known(&config.name)
         && let Err(e) = naming::validate_name(name)
     {
@@ -468,6 +606,21 @@ fn region_spec(block: &'static str, config: &Value<RegionState<'_>>) -> Option<R
             Value::Unknown => return None,
         },
         api,
+        base_path: match &config.base_path {
+            Value::Value(s) => s.trim_matches('/').to_owned(),
+            Value::Null => String::new(),
+            Value::Unknown => return None,
+        },
+        health_route: match &config.health_route {
+            Value::Value(s) if s == "separate" => HealthRoute::Separate,
+            Value::Value(_) | Value::Null => HealthRoute::Inject,
+            Value::Unknown => return None,
+        },
+        notification_topic_arn: match &config.notification_topic_arn {
+            Value::Value(s) => Some(s.to_string()),
+            Value::Null => None,
+            Value::Unknown => return None,
+        },
     })
 }
 
@@ -501,6 +654,17 @@ pub fn spec(config: &FailoverState<'_>, diags: &mut Diagnostics) -> Option<Spec>
             },
             primary: region_spec("primary", &config.primary)?,
             secondary: region_spec("secondary", &config.secondary)?,
+            handler_package: match &config.handler_package {
+                Value::Value(block) => Some(std::path::PathBuf::from(known(&block.path)?)),
+                Value::Null => None,
+                Value::Unknown => return None,
+            },
+            settings: super::apparatus::settings::effective(
+                &config.health_check,
+                &config.failover,
+                &config.log_retention_days,
+                &mut Diagnostics::default(),
+            )?,
         })
     })();
     if spec.is_none() {

@@ -139,9 +139,12 @@ impl World {
             .collect())
     }
 
-    /// Everything the resource could have left in AWS, by service and region.
+    /// Everything the resource could have left in AWS, by service and region:
+    /// API Gateway, Route 53, and the runtime (Lambda with its permissions
+    /// and event-invoke configs, Logs, IAM, SNS topics and subscriptions,
+    /// EventBridge rules and targets, CloudWatch alarms, Step Functions).
     pub async fn sweep(&self) -> Result<Vec<String>> {
-        let mut left = Vec::new();
+        let mut left = self.sweep_runtime().await?;
         for region in [EAST, WEST] {
             let apigw = self.apigateway(region).await;
             for api in apigw.get_rest_apis().send().await?.items() {
@@ -210,6 +213,8 @@ pub struct Config {
     pub secondary: Block,
     pub active_region: Option<String>,
     pub extra: String,
+    /// The handler package's directory, if the runtime is deployed.
+    pub package: Option<PathBuf>,
     /// The body of the `provider "multiregion"` block.
     pub provider: String,
 }
@@ -232,6 +237,7 @@ impl Config {
             active_region: None,
             extra: String::new(),
             provider: String::new(),
+            package: None,
         }
     }
 
@@ -254,11 +260,17 @@ impl Config {
 
     /// The HCL of the configuration.
     pub fn hcl(&self) -> String {
-        let active = self
+        let mut active = self
             .active_region
             .as_ref()
             .map(|r| format!("  active_region = {}\n", hcl_string(r)))
             .unwrap_or_default();
+        if let Some(package) = &self.package {
+            active.push_str(&format!(
+                "  handler_package {{\n    path = {}\n  }}\n",
+                hcl_string(&package.display().to_string())
+            ));
+        }
         format!(
             "terraform {{\n  required_providers {{\n    multiregion = {{ source = \"{SOURCE}\" }}\n  }}\n}}\n\nprovider \"multiregion\" {{\n{}}}\n\n\
              resource \"multiregion_apigw_failover\" \"api\" {{\n  name = {}\n  domain_name = {}\n  hosted_zone_id = {}\n{active}{}{}{}}}\n\n\
@@ -283,13 +295,20 @@ impl Config {
 
 /// Applies, then checks convergence: plan is empty, refresh, plan again empty.
 pub async fn apply_converged(workdir: &Workdir) -> Result<()> {
-    workdir.apply().await?;
-    workdir.plan(&[]).await?.expect(0)?;
-    workdir
+    let apply = workdir.apply().await?;
+    let plan = workdir.plan(&[]).await?.expect(0)?;
+    let refresh = workdir
         .run(&["apply", "-refresh-only", "-auto-approve", "-no-color"])
         .await?
         .expect(0)?;
-    workdir.plan(&[]).await?.expect(0)?;
+    let again = workdir.plan(&[]).await?.expect(0)?;
+    println!(
+        "apply {:.1} s, plan {:.1} s, refresh {:.1} s, plan {:.1} s",
+        apply.elapsed.as_secs_f64(),
+        plan.elapsed.as_secs_f64(),
+        refresh.elapsed.as_secs_f64(),
+        again.elapsed.as_secs_f64()
+    );
     Ok(())
 }
 
@@ -362,4 +381,120 @@ pub async fn destroy_and_sweep(world: &World, workdir: &Workdir) -> Result<()> {
     workdir.destroy().await?;
     assert_eq!(world.sweep().await?, Vec::<String>::new());
     Ok(())
+}
+
+/// Text with every run of spaces folded into one, so that assertions on
+/// plan output do not depend on Terraform's column alignment.
+pub fn squash(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars() {
+        if c == ' ' {
+            if !space {
+                out.push(' ');
+            }
+            space = true;
+        } else {
+            out.push(c);
+            space = false;
+        }
+    }
+    out
+}
+
+impl World {
+    /// SDK configuration for `region`.
+    pub async fn sdk(&self, region: &str) -> aws_config::SdkConfig {
+        sdk_config(&self.bench, region, "inspector").await
+    }
+
+    /// The runtime's leftovers.
+    pub async fn sweep_runtime(&self) -> Result<Vec<String>> {
+        let mut left = Vec::new();
+        for region in [EAST, WEST] {
+            let config = self.sdk(region).await;
+            let lambda = aws_sdk_lambda::Client::new(&config);
+            for function in lambda.list_functions().send().await?.functions() {
+                left.push(format!(
+                    "{region} function {}",
+                    function.function_name().unwrap_or_default()
+                ));
+            }
+            for component in ["kicker", "pinger", "ponger"] {
+                let name = format!("mr-orders-{component}");
+                if lambda
+                    .get_policy()
+                    .function_name(&name)
+                    .send()
+                    .await
+                    .is_ok()
+                {
+                    left.push(format!("{region} permissions of {name}"));
+                }
+                if lambda
+                    .get_function_event_invoke_config()
+                    .function_name(&name)
+                    .send()
+                    .await
+                    .is_ok()
+                {
+                    left.push(format!("{region} event-invoke config of {name}"));
+                }
+            }
+            let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+            for group in logs.describe_log_groups().send().await?.log_groups() {
+                left.push(format!(
+                    "{region} log group {}",
+                    group.log_group_name().unwrap_or_default()
+                ));
+            }
+            let sns = aws_sdk_sns::Client::new(&config);
+            for topic in sns.list_topics().send().await?.topics() {
+                left.push(format!(
+                    "{region} topic {}",
+                    topic.topic_arn().unwrap_or_default()
+                ));
+            }
+            for subscription in sns.list_subscriptions().send().await?.subscriptions() {
+                left.push(format!(
+                    "{region} subscription {}",
+                    subscription.endpoint().unwrap_or_default()
+                ));
+            }
+            let events = aws_sdk_eventbridge::Client::new(&config);
+            for rule in events.list_rules().send().await?.rules() {
+                left.push(format!("{region} rule {}", rule.name().unwrap_or_default()));
+            }
+            let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
+            for alarm in cloudwatch.describe_alarms().send().await?.metric_alarms() {
+                left.push(format!(
+                    "{region} alarm {}",
+                    alarm.alarm_name().unwrap_or_default()
+                ));
+            }
+            let sfn = aws_sdk_sfn::Client::new(&config);
+            for machine in sfn.list_state_machines().send().await?.state_machines() {
+                left.push(format!("{region} state machine {}", machine.name()));
+            }
+        }
+        let iam = aws_sdk_iam::Client::new(&self.sdk(EAST).await);
+        for role in iam.list_roles().send().await?.roles() {
+            left.push(format!("IAM role {}", role.role_name()));
+        }
+        Ok(left)
+    }
+}
+
+/// The handler package the tests deploy: `$MULTIREGION_PACKAGE_DIR`, else
+/// `target/package` (built by `scripts/package`, which `scripts/test` runs).
+pub fn package_dir() -> Result<PathBuf> {
+    let dir = std::env::var_os("MULTIREGION_PACKAGE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/package"));
+    anyhow::ensure!(
+        dir.join("manifest.json").exists(),
+        "no handler package in {}: run ./scripts/package (./scripts/test does)",
+        dir.display()
+    );
+    Ok(dir.canonicalize()?)
 }

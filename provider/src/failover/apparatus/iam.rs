@@ -6,8 +6,8 @@
 //! by `cloudwatch:namespace`. Every permission policy passes the `parliament`
 //! linter with no findings (a test runs it).
 
-use multiregion_core::naming::{Component, Names, normalize_dns_name};
 use multiregion_core::Region;
+use multiregion_core::naming::{Component, Names, normalize_dns_name};
 use serde_json::{Value, json};
 
 /// What the policies refer to in one region.
@@ -26,7 +26,7 @@ pub struct PolicyContext<'a> {
     /// The namespace of the pinger's metric.
     pub metric_namespace: &'a str,
     /// The region's notification topic.
-    pub notification_topic_arn: &'a str,
+    pub notification_topic_arn: String,
 }
 
 impl PolicyContext<'_> {
@@ -35,17 +35,28 @@ impl PolicyContext<'_> {
     }
 
     fn arn(&self, service: &str, resource: &str) -> String {
-        format!("arn:{}:{service}:{}:{}:{resource}", self.partition(), self.region, self.account_id)
+        format!(
+            "arn:{}:{service}:{}:{}:{resource}",
+            self.partition(),
+            self.region,
+            self.account_id
+        )
     }
 
     /// The ARN of a function in this region.
     pub fn function_arn(&self, component: Component) -> String {
-        self.arn("lambda", &format!("function:{}", self.names.function(component)))
+        self.arn(
+            "lambda",
+            &format!("function:{}", self.names.function(component)),
+        )
     }
 
     /// The ARN of the state machine in this region.
     pub fn state_machine_arn(&self) -> String {
-        self.arn("states", &format!("stateMachine:{}", self.names.state_machine()))
+        self.arn(
+            "states",
+            &format!("stateMachine:{}", self.names.state_machine()),
+        )
     }
 
     /// The ARN of the failover alarm in this region.
@@ -54,7 +65,11 @@ impl PolicyContext<'_> {
     }
 
     fn zone_arn(&self) -> String {
-        format!("arn:{}:route53:::hostedzone/{}", self.partition(), self.hosted_zone_id)
+        format!(
+            "arn:{}:route53:::hostedzone/{}",
+            self.partition(),
+            self.hosted_zone_id
+        )
     }
 
     fn log_statement(&self, log_group: &str) -> Value {
@@ -120,7 +135,11 @@ pub fn function_policy(component: Component, ctx: &PolicyContext<'_>) -> Value {
         }
         Component::Swapper => {
             statements.push(ctx.read_records());
-            let names: Vec<String> = ctx.record_names.iter().map(|n| normalize_dns_name(n)).collect();
+            let names: Vec<String> = ctx
+                .record_names
+                .iter()
+                .map(|n| normalize_dns_name(n))
+                .collect();
             statements.push(json!({
                 "Sid": "SwapOwnRecords",
                 "Effect": "Allow",
@@ -145,7 +164,7 @@ pub fn function_policy(component: Component, ctx: &PolicyContext<'_>) -> Value {
             "Sid": "PublishOutcome",
             "Effect": "Allow",
             "Action": "sns:Publish",
-            "Resource": ctx.notification_topic_arn,
+            "Resource": &ctx.notification_topic_arn,
         })),
     }
     policy(statements)
@@ -211,9 +230,13 @@ mod tests {
             region,
             account_id: "123456789012",
             hosted_zone_id: "Z123",
-            record_names: ["api.example.com", "standby-api.example.com", "_failover.api.example.com"],
+            record_names: [
+                "api.example.com",
+                "standby-api.example.com",
+                "_failover.api.example.com",
+            ],
             metric_namespace: "Multiregion",
-            notification_topic_arn: "arn:aws:sns:us-west-2:123456789012:mr-orders-notify",
+            notification_topic_arn: "arn:aws:sns:us-west-2:123456789012:mr-orders-notify".into(),
         }
     }
 
@@ -232,11 +255,18 @@ mod tests {
                 };
                 for resource in resources {
                     if resource == "*" {
-                        assert_eq!(statement["Action"], "cloudwatch:PutMetricData", "{component:?}");
-                        assert!(statement["Condition"]["StringEquals"]["cloudwatch:namespace"].is_string());
+                        assert_eq!(
+                            statement["Action"], "cloudwatch:PutMetricData",
+                            "{component:?}"
+                        );
+                        assert!(
+                            statement["Condition"]["StringEquals"]["cloudwatch:namespace"]
+                                .is_string()
+                        );
                     } else {
                         assert!(
-                            resource.contains(":us-west-2:123456789012:") || resource.contains(":route53:::"),
+                            resource.contains(":us-west-2:123456789012:")
+                                || resource.contains(":route53:::"),
                             "{component:?}: {resource}"
                         );
                     }
@@ -244,14 +274,23 @@ mod tests {
             }
         }
         let swapper = function_policy(Component::Swapper, &ctx).to_string();
-        assert!(swapper.contains("\"route53:ChangeResourceRecordSetsActions\":[\"CREATE\",\"DELETE\"]"), "{swapper}");
+        assert!(
+            swapper.contains("\"route53:ChangeResourceRecordSetsActions\":[\"CREATE\",\"DELETE\"]"),
+            "{swapper}"
+        );
         assert!(!swapper.contains(&["UP", "SERT"].concat()));
     }
 
     #[test]
     fn roles_trust_only_their_service_for_this_account() {
         let trust = trust_policy("states", "123456789012");
-        assert_eq!(trust["Statement"][0]["Principal"]["Service"], "states.amazonaws.com");
-        assert_eq!(trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"], "123456789012");
+        assert_eq!(
+            trust["Statement"][0]["Principal"]["Service"],
+            "states.amazonaws.com"
+        );
+        assert_eq!(
+            trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"],
+            "123456789012"
+        );
     }
 }

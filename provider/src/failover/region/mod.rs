@@ -9,12 +9,13 @@
 use std::collections::HashMap;
 
 use aws_sdk_apigateway::error::ProvideErrorMetadata;
-use aws_sdk_apigateway::types::{
-    EndpointConfiguration, EndpointType, Op, PatchOperation, PutMode, SecurityPolicy,
-};
-use aws_smithy_types::Blob;
+use aws_sdk_apigateway::types::{Op, PatchOperation};
 use multiregion_core::naming::{self, Component, Names};
 use multiregion_core::{AliasTarget, Region};
+
+mod api;
+mod domains;
+pub mod health;
 
 use super::openapi;
 use super::state::RegionOwnership;
@@ -27,6 +28,9 @@ pub const TAG_REGION: &str = "multiregion:region";
 /// Tag holding the block (`primary` or `secondary`) of what the resource
 /// creates, so that a lost state is recovered with the regions in order.
 pub const TAG_BLOCK: &str = "multiregion:block";
+/// Tag telling a REST API of ours apart: `api` (a managed API) or `health`
+/// (the separate health API beside an adopted one).
+pub const TAG_ROLE: &str = "multiregion:role";
 
 /// A failed API Gateway step.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,6 +58,10 @@ pub struct RegionDeployment {
     pub standby_target: Option<AliasTarget>,
     /// What the resource created here.
     pub ownership: RegionOwnership,
+    /// Where the health route is, once it is there.
+    pub health: Option<health::HealthTarget>,
+    /// What a read found missing or different, for `apparatus_status`.
+    pub problems: Vec<String>,
 }
 
 impl RegionDeployment {
@@ -161,6 +169,7 @@ impl RegionContext<'_> {
             (naming::TAG_NAME.to_owned(), self.names.name().to_owned()),
             (TAG_REGION.to_owned(), self.region().to_string()),
             (TAG_BLOCK.to_owned(), self.spec.block.to_owned()),
+            (TAG_ROLE.to_owned(), "api".to_owned()),
         ])
     }
 
@@ -178,325 +187,6 @@ impl RegionContext<'_> {
             &ponger_arn(self.spec, self.names),
         )
         .map_err(|e| failure(self.region(), "preparing the OpenAPI body", e.to_string()))
-    }
-
-    /// Finds a managed API this resource created, by its tags.
-    async fn find_managed_api(&self) -> Result<Option<String>, RegionError> {
-        let mut position = None;
-        loop {
-            let page = self
-                .api()
-                .get_rest_apis()
-                .set_position(position)
-                .limit(500)
-                .send()
-                .await
-                .map_err(|e| failure(self.region(), "listing REST APIs", sdk_message(&e)))?;
-            if let Some(api) = page.items().iter().find(|api| {
-                self.is_ours(api.tags())
-                    && api
-                        .tags()
-                        .and_then(|t| t.get(TAG_REGION))
-                        .map(String::as_str)
-                        == Some(self.region().as_str())
-            }) {
-                return Ok(api.id().map(str::to_owned));
-            }
-            match page.position() {
-                Some(next) if !page.items().is_empty() => position = Some(next.to_owned()),
-                _ => return Ok(None),
-            }
-        }
-    }
-
-    /// The REST API with `id`, if it exists: whether it is REGIONAL, and
-    /// whether it carries this resource's tag (the resource created it).
-    pub async fn get_api(&self, id: &str) -> Result<Option<(bool, bool)>, RegionError> {
-        match self.api().get_rest_api().rest_api_id(id).send().await {
-            Ok(api) => Ok(Some((
-                api.endpoint_configuration()
-                    .map(|c| c.types().to_vec())
-                    .unwrap_or_default()
-                    == [EndpointType::Regional],
-                self.is_ours(api.tags()),
-            ))),
-            Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(failure(
-                self.region(),
-                "reading the REST API",
-                sdk_message(&e),
-            )),
-        }
-    }
-
-    async fn stage_exists(&self, api_id: &str) -> Result<bool, RegionError> {
-        match self
-            .api()
-            .get_stage()
-            .rest_api_id(api_id)
-            .stage_name(&self.spec.stage_name)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) if is_not_found(&e) => Ok(false),
-            Err(e) => Err(failure(self.region(), "reading the stage", sdk_message(&e))),
-        }
-    }
-
-    async fn create_managed_api(&self, body: &str) -> Result<String, RegionError> {
-        let deployed = self.deployed_body(body)?;
-        let created = self
-            .api()
-            .create_rest_api()
-            .name(self.names.rest_api(self.region()))
-            .description(format!("Managed by multiregion ({})", self.id))
-            .endpoint_configuration(
-                EndpointConfiguration::builder()
-                    .types(EndpointType::Regional)
-                    .build(),
-            )
-            .set_tags(Some(self.tags()))
-            .send()
-            .await
-            .map_err(|e| failure(self.region(), "creating the REST API", sdk_message(&e)))?;
-        let id = created
-            .id()
-            .ok_or_else(|| failure(self.region(), "creating the REST API", "no id returned"))?
-            .to_owned();
-        self.put_body(&id, &deployed).await?;
-        Ok(id)
-    }
-
-    async fn put_body(&self, api_id: &str, deployed_body: &str) -> Result<(), RegionError> {
-        self.pacer.wait(self.region(), Quota::PutRestApi).await;
-        self.api()
-            .put_rest_api()
-            .rest_api_id(api_id)
-            .mode(PutMode::Overwrite)
-            .body(Blob::new(deployed_body.as_bytes().to_vec()))
-            .send()
-            .await
-            .map_err(|e| {
-                failure(
-                    self.region(),
-                    "importing the OpenAPI body",
-                    format!(
-                        "{} (check {}.openapi_body)",
-                        sdk_message(&e),
-                        self.spec.block
-                    ),
-                )
-            })?;
-        Ok(())
-    }
-
-    async fn deploy(&self, api_id: &str) -> Result<(), RegionError> {
-        self.pacer.wait(self.region(), Quota::Deployment).await;
-        self.api()
-            .create_deployment()
-            .rest_api_id(api_id)
-            .stage_name(&self.spec.stage_name)
-            .description("multiregion")
-            .send()
-            .await
-            .map_err(|e| failure(self.region(), "deploying the stage", sdk_message(&e)))?;
-        Ok(())
-    }
-
-    /// Replaces a managed API's body (with the health route) and redeploys.
-    pub async fn update_body(&self, api_id: &str, body: &str) -> Result<(), RegionError> {
-        let deployed = self.deployed_body(body)?;
-        self.put_body(api_id, &deployed).await?;
-        self.deploy(api_id).await
-    }
-
-    /// The custom domain `name`: (alias target, is ours, certificate ARN).
-    async fn get_domain(
-        &self,
-        name: &str,
-    ) -> Result<Option<(AliasTarget, bool, Option<String>)>, RegionError> {
-        match self.api().get_domain_name().domain_name(name).send().await {
-            Ok(domain) => {
-                let target = match (
-                    domain.regional_domain_name(),
-                    domain.regional_hosted_zone_id(),
-                ) {
-                    (Some(dns), Some(zone)) => AliasTarget {
-                        dns_name: dns.to_owned(),
-                        hosted_zone_id: zone.to_owned(),
-                    },
-                    _ => {
-                        return Err(failure(
-                            self.region(),
-                            "reading a custom domain",
-                            format!(
-                                "{name} exists in {} but is not REGIONAL; delete it or make it REGIONAL",
-                                self.region()
-                            ),
-                        ));
-                    }
-                };
-                Ok(Some((
-                    target,
-                    self.is_ours(domain.tags()),
-                    domain.regional_certificate_arn().map(str::to_owned),
-                )))
-            }
-            Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(failure(
-                self.region(),
-                "reading a custom domain",
-                sdk_message(&e),
-            )),
-        }
-    }
-
-    async fn ensure_domain(&self, name: &str) -> Result<(AliasTarget, bool), RegionError> {
-        if let Some((target, ours, certificate)) = self.get_domain(name).await? {
-            if certificate.as_deref() != Some(self.spec.certificate_arn.as_str()) {
-                self.api()
-                    .update_domain_name()
-                    .domain_name(name)
-                    .patch_operations(replace(
-                        "/regionalCertificateArn",
-                        &self.spec.certificate_arn,
-                    ))
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        failure(
-                            self.region(),
-                            "updating a custom domain's certificate",
-                            sdk_message(&e),
-                        )
-                    })?;
-            }
-            return Ok((target, ours));
-        }
-        self.pacer.wait(self.region(), Quota::DomainName).await;
-        let created = self
-            .api()
-            .create_domain_name()
-            .domain_name(name)
-            .regional_certificate_arn(&self.spec.certificate_arn)
-            .endpoint_configuration(
-                EndpointConfiguration::builder()
-                    .types(EndpointType::Regional)
-                    .build(),
-            )
-            .security_policy(SecurityPolicy::Tls12)
-            .set_tags(Some(self.tags()))
-            .send()
-            .await
-            .map_err(|e| {
-                failure(
-                    self.region(),
-                    "creating a custom domain",
-                    format!(
-                        "{name}: {} (check {}.certificate_arn)",
-                        sdk_message(&e),
-                        self.spec.block
-                    ),
-                )
-            })?;
-        match (
-            created.regional_domain_name(),
-            created.regional_hosted_zone_id(),
-        ) {
-            (Some(dns), Some(zone)) => Ok((
-                AliasTarget {
-                    dns_name: dns.to_owned(),
-                    hosted_zone_id: zone.to_owned(),
-                },
-                true,
-            )),
-            _ => Err(failure(
-                self.region(),
-                "creating a custom domain",
-                "no regional domain name returned",
-            )),
-        }
-    }
-
-    /// Whether `name` is mapped at the empty base path to the API's stage:
-    /// `Some(true)` yes, `Some(false)` mapped elsewhere, `None` not mapped.
-    async fn mapping(&self, name: &str, api_id: &str) -> Result<Option<bool>, RegionError> {
-        let mappings = match self
-            .api()
-            .get_base_path_mappings()
-            .domain_name(name)
-            .send()
-            .await
-        {
-            Ok(m) => m,
-            Err(e) if is_not_found(&e) => return Ok(None),
-            Err(e) => {
-                return Err(failure(
-                    self.region(),
-                    "reading base path mappings",
-                    sdk_message(&e),
-                ));
-            }
-        };
-        Ok(mappings
-            .items()
-            .iter()
-            .find(|m| matches!(m.base_path(), None | Some("") | Some("(none)")))
-            .map(|m| {
-                m.rest_api_id() == Some(api_id) && m.stage() == Some(self.spec.stage_name.as_str())
-            }))
-    }
-
-    async fn ensure_mapping(
-        &self,
-        name: &str,
-        api_id: &str,
-        domain_is_ours: bool,
-    ) -> Result<(), RegionError> {
-        match self.mapping(name, api_id).await? {
-            Some(true) => Ok(()),
-            Some(false) if domain_is_ours => {
-                self.api()
-                    .update_base_path_mapping()
-                    .domain_name(name)
-                    .base_path("(none)")
-                    .patch_operations(replace("/restapiId", api_id))
-                    .patch_operations(replace("/stage", &self.spec.stage_name))
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        failure(
-                            self.region(),
-                            "updating a base path mapping",
-                            sdk_message(&e),
-                        )
-                    })?;
-                Ok(())
-            }
-            Some(false) => Err(failure(
-                self.region(),
-                "mapping a custom domain",
-                format!(
-                    "{name} already exists in {} and is mapped to another API or stage; map it to {api_id}/{} or delete it",
-                    self.region(),
-                    self.spec.stage_name
-                ),
-            )),
-            None => {
-                self.api()
-                    .create_base_path_mapping()
-                    .domain_name(name)
-                    .rest_api_id(api_id)
-                    .stage(&self.spec.stage_name)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        failure(self.region(), "mapping a custom domain", sdk_message(&e))
-                    })?;
-                Ok(())
-            }
-        }
     }
 
     /// Creates what is missing and repairs what differs. On failure, returns
@@ -596,13 +286,24 @@ impl RegionContext<'_> {
             } else {
                 now.ownership.standby_domain = owned;
             }
-            step!(self.ensure_mapping(name, &api_id, owned).await);
+            step!(
+                self.ensure_mapping(
+                    name,
+                    &self.spec.base_path,
+                    &api_id,
+                    &self.spec.stage_name,
+                    owned
+                )
+                .await
+            );
             if active {
                 now.active_target = Some(target);
             } else {
                 now.standby_target = Some(target);
             }
         }
+        let owned = [now.ownership.active_domain, now.ownership.standby_domain];
+        now.health = Some(step!(self.ensure_health_route(&api_id, owned).await));
         Ok(now)
     }
 
@@ -629,7 +330,11 @@ impl RegionContext<'_> {
                 continue;
             };
             let mapped = match &now.rest_api_id {
-                Some(id) => self.mapping(name, id).await? == Some(true),
+                Some(id) => {
+                    self.mapping(name, &self.spec.base_path, id, &self.spec.stage_name)
+                        .await?
+                        == Some(true)
+                }
                 None => false,
             };
             if active {
@@ -639,6 +344,12 @@ impl RegionContext<'_> {
                 now.ownership.standby_domain = ours;
                 now.standby_target = mapped.then_some(target);
             }
+        }
+        if let Some(id) = &now.rest_api_id
+            && !self.health_route_present(id).await?
+        {
+            now.problems
+                .push(format!("the health route is missing in {}", self.region()));
         }
         Ok(now)
     }
@@ -662,6 +373,8 @@ impl RegionContext<'_> {
         deployment: &RegionDeployment,
         keep_active_domain: bool,
     ) -> Result<(), RegionError> {
+        self.remove_health_route(deployment.rest_api_id.as_deref())
+            .await?;
         let owned = &deployment.ownership;
         for (name, owned, keep) in [
             (self.domain_name, owned.active_domain, keep_active_domain),

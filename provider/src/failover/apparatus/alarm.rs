@@ -1,0 +1,273 @@
+//! Detection: the pinger's schedule, the failover alarm on the pinger's own
+//! Lambda metrics, and the SNS topics (the alarm topic the kicker listens
+//! on, the notification topic users subscribe to).
+//!
+//! The alarm is on `AWS/Lambda` `Errors` (free) of the region's pinger, Sum
+//! per `interval_seconds`, at least 1 in `datapoints_to_alarm` of
+//! `evaluation_periods`, with missing data breaching: a pinger that cannot
+//! run at all (no invocation, no datapoint) counts as failing. Both regions'
+//! alarms are always armed; the kickers decide which region acts.
+
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
+use multiregion_core::naming::Component;
+
+use super::{ApparatusContext, ApparatusError, code, sdk_message};
+
+/// The topic ARNs of a region.
+#[derive(Debug, Clone, Default)]
+pub struct Topics {
+    /// The alarm's topic, which the kicker is subscribed to.
+    pub alarm: String,
+    /// Where outcomes are published (ours or the user's).
+    pub notification: String,
+}
+
+impl ApparatusContext<'_> {
+    pub(super) fn schedule_rule_arn(&self) -> String {
+        self.arn("events", &format!("rule/{}", self.names.schedule_rule()))
+    }
+
+    fn schedule_expression(&self) -> String {
+        match self.settings.health_check.interval_seconds / 60 {
+            1 => "rate(1 minute)".to_owned(),
+            n => format!("rate({n} minutes)"),
+        }
+    }
+
+    async fn create_topic(&self, name: &str) -> Result<String, ApparatusError> {
+        let tags: Vec<aws_sdk_sns::types::Tag> = self
+            .tags()
+            .into_iter()
+            .filter_map(|(k, v)| {
+                aws_sdk_sns::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .ok()
+            })
+            .collect();
+        let created = self
+            .clients
+            .sns
+            .create_topic()
+            .name(name)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| {
+                self.failure("creating a topic", format!("{name}: {}", sdk_message(&e)))
+            })?;
+        Ok(created.topic_arn().unwrap_or_default().to_owned())
+    }
+
+    pub(super) async fn ensure_topics(&self) -> Result<Topics, ApparatusError> {
+        let alarm = self.create_topic(&self.names.alarm_topic()).await?;
+        let notification = match self.notification_topic_arn {
+            Some(arn) => arn.to_owned(),
+            None => self.create_topic(&self.names.notification_topic()).await?,
+        };
+        Ok(Topics {
+            alarm,
+            notification,
+        })
+    }
+
+    pub(super) async fn ensure_schedule(
+        &self,
+        functions: &super::functions::Functions,
+    ) -> Result<(), ApparatusError> {
+        let events = &self.clients.events;
+        let rule = self.names.schedule_rule();
+        let tags: Vec<aws_sdk_eventbridge::types::Tag> = self
+            .tags()
+            .into_iter()
+            .filter_map(|(k, v)| {
+                aws_sdk_eventbridge::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .ok()
+            })
+            .collect();
+        events
+            .put_rule()
+            .name(&rule)
+            .schedule_expression(self.schedule_expression())
+            .state(aws_sdk_eventbridge::types::RuleState::Enabled)
+            .description(format!(
+                "Runs the multiregion pinger of {}",
+                self.names.name()
+            ))
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| self.failure("putting the pinger's schedule", sdk_message(&e)))?;
+        let pinger = functions
+            .get(Component::Pinger.as_str())
+            .cloned()
+            .unwrap_or_default();
+        events
+            .put_targets()
+            .rule(&rule)
+            .targets(
+                aws_sdk_eventbridge::types::Target::builder()
+                    .id("pinger")
+                    .arn(pinger)
+                    .build()
+                    .map_err(|e| self.failure("building the schedule's target", e.to_string()))?,
+            )
+            .send()
+            .await
+            .map_err(|e| self.failure("targeting the pinger", sdk_message(&e)))?;
+        Ok(())
+    }
+
+    /// Subscribes the kicker and puts the alarm. `keep_paused`: the alarm's
+    /// actions were disabled by hand; they stay so (never silently
+    /// re-enabled).
+    pub(super) async fn ensure_alarm(
+        &self,
+        topics: &Topics,
+        keep_paused: bool,
+    ) -> Result<(), ApparatusError> {
+        let kicker = self.arn(
+            "lambda",
+            &format!("function:{}", self.names.function(Component::Kicker)),
+        );
+        self.clients
+            .sns
+            .subscribe()
+            .topic_arn(&topics.alarm)
+            .protocol("lambda")
+            .endpoint(&kicker)
+            .send()
+            .await
+            .map_err(|e| {
+                self.failure("subscribing the kicker to the alarm topic", sdk_message(&e))
+            })?;
+        let health = self.settings.health_check;
+        let actions_enabled = self.settings.failover.automatic && !keep_paused;
+        let tags: Vec<aws_sdk_cloudwatch::types::Tag> = self
+            .tags()
+            .into_iter()
+            .map(|(k, v)| {
+                aws_sdk_cloudwatch::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+            })
+            .collect();
+        self.clients
+            .cloudwatch
+            .put_metric_alarm()
+            .alarm_name(self.names.alarm())
+            .alarm_description(format!(
+                "multiregion {}: the active name stopped answering this region's pinger; the kicker of the standby region fails over",
+                self.names.name()
+            ))
+            .namespace("AWS/Lambda")
+            .metric_name("Errors")
+            .dimensions(Dimension::builder().name("FunctionName").value(self.names.function(Component::Pinger)).build())
+            .statistic(Statistic::Sum)
+            .period(health.interval_seconds as i32)
+            .evaluation_periods(health.evaluation_periods as i32)
+            .datapoints_to_alarm(health.datapoints_to_alarm as i32)
+            .threshold(1.0)
+            .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+            .treat_missing_data("breaching")
+            .alarm_actions(&topics.alarm)
+            .actions_enabled(actions_enabled)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| self.failure("putting the failover alarm", sdk_message(&e)))?;
+        Ok(())
+    }
+
+    /// Whether the alarm exists, and if so whether its actions are enabled.
+    pub(super) async fn read_alarm(&self) -> Result<Option<bool>, ApparatusError> {
+        let alarms = self
+            .clients
+            .cloudwatch
+            .describe_alarms()
+            .alarm_names(self.names.alarm())
+            .send()
+            .await
+            .map_err(|e| self.failure("reading the failover alarm", sdk_message(&e)))?;
+        Ok(alarms
+            .metric_alarms()
+            .first()
+            .map(|a| a.actions_enabled().unwrap_or(true)))
+    }
+
+    pub(super) async fn delete_alarm(&self) -> Result<(), ApparatusError> {
+        self.clients
+            .cloudwatch
+            .delete_alarms()
+            .alarm_names(self.names.alarm())
+            .send()
+            .await
+            .map_err(|e| self.failure("deleting the failover alarm", sdk_message(&e)))?;
+        Ok(())
+    }
+
+    pub(super) async fn delete_schedule(&self) -> Result<(), ApparatusError> {
+        let events = &self.clients.events;
+        let rule = self.names.schedule_rule();
+        match events
+            .remove_targets()
+            .rule(&rule)
+            .ids("pinger")
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if code(&e) == Some("ResourceNotFoundException") => return Ok(()),
+            Err(e) => return Err(self.failure("removing the schedule's target", sdk_message(&e))),
+        }
+        match events.delete_rule().name(&rule).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if code(&e) == Some("ResourceNotFoundException") => Ok(()),
+            Err(e) => Err(self.failure("deleting the pinger's schedule", sdk_message(&e))),
+        }
+    }
+
+    pub(super) async fn delete_topics(&self) -> Result<(), ApparatusError> {
+        let sns = &self.clients.sns;
+        // Ours are the deterministically named ones; a topic the user gave
+        // has another name and is never deleted.
+        let topics = [
+            self.arn("sns", &self.names.alarm_topic()),
+            self.arn("sns", &self.names.notification_topic()),
+        ];
+        // Subscriptions of the alarm topic (the kicker's) go with it; the
+        // user's own subscriptions to a notification topic of ours too.
+        for topic in &topics {
+            if let Ok(subscriptions) = sns
+                .list_subscriptions_by_topic()
+                .topic_arn(topic)
+                .send()
+                .await
+            {
+                for subscription in subscriptions.subscriptions() {
+                    if let Some(arn) = subscription
+                        .subscription_arn()
+                        .filter(|a| a.starts_with("arn:"))
+                    {
+                        let _ = sns.unsubscribe().subscription_arn(arn).send().await;
+                    }
+                }
+            }
+            match sns.delete_topic().topic_arn(topic).send().await {
+                Ok(_) => {}
+                Err(e) if code(&e) == Some("NotFound") => {}
+                Err(e) => {
+                    return Err(
+                        self.failure("deleting a topic", format!("{topic}: {}", sdk_message(&e)))
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,374 @@
+//! The handler Lambdas on `provided.al2023`, from the handler package: the
+//! package's hash drives in-place code updates; the deployment contract goes
+//! in one environment variable. Also the kicker's event-invoke config and
+//! the permissions for SNS, EventBridge and API Gateway to invoke them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use aws_sdk_lambda::types::{
+    Architecture, Environment, LastUpdateStatus, Runtime, State as FunctionStateKind,
+};
+use aws_smithy_types::Blob;
+use base64::Engine;
+use multiregion_core::deployment::ENV_DEPLOYMENT;
+use multiregion_core::naming::Component;
+use sha2::{Digest, Sha256};
+
+use super::roles::Roles;
+use super::settings::PINGER_TIMEOUT_SECONDS;
+use super::{ApparatusContext, ApparatusError, code, sdk_message};
+
+/// Lambda's own code hash: base64 of the zip's SHA-256.
+fn code_sha256(zip: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(zip))
+}
+
+/// Seconds each function may run.
+pub fn timeout_seconds(component: Component) -> i32 {
+    match component {
+        Component::Ponger => 5,
+        Component::Pinger => PINGER_TIMEOUT_SECONDS as i32,
+        Component::Kicker => 30,
+        Component::Swapper => 60,
+        Component::Notifier => 15,
+    }
+}
+
+/// Function ARNs by component.
+pub type Functions = BTreeMap<&'static str, String>;
+
+/// How long to retry a call IAM's eventual consistency refuses (a role just
+/// created that Lambda or Step Functions cannot assume yet).
+const ROLE_PROPAGATION: Duration = Duration::from_secs(60);
+
+impl ApparatusContext<'_> {
+    fn environment(&self) -> Environment {
+        Environment::builder()
+            .set_variables(Some(HashMap::from([
+                (ENV_DEPLOYMENT.to_owned(), self.deployment.to_json()),
+                ("RUST_LOG".to_owned(), "info".to_owned()),
+            ])))
+            .build()
+    }
+
+    /// Waits until a function accepts the next update.
+    async fn settled(&self, name: &str) -> Result<(), ApparatusError> {
+        for _ in 0..120 {
+            let configuration = self
+                .clients
+                .lambda
+                .get_function_configuration()
+                .function_name(name)
+                .send()
+                .await
+                .map_err(|e| {
+                    self.failure("reading a function", format!("{name}: {}", sdk_message(&e)))
+                })?;
+            let updating = configuration.last_update_status()
+                == Some(&LastUpdateStatus::InProgress)
+                || configuration.state() == Some(&FunctionStateKind::Pending);
+            if !updating {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        Err(self.failure(
+            "waiting for a function",
+            format!("{name} is still updating after a minute"),
+        ))
+    }
+
+    async fn ensure_function(
+        &self,
+        component: Component,
+        role_arn: &str,
+    ) -> Result<String, ApparatusError> {
+        let lambda = &self.clients.lambda;
+        let name = self.names.function(component);
+        let zip = self
+            .package
+            .zip(component)
+            .map_err(|e| self.failure("reading the handler package", e.to_string()))?;
+        let wanted_sha = code_sha256(&zip);
+        let environment = self.environment();
+        match lambda.get_function().function_name(&name).send().await {
+            Ok(existing) => {
+                let configuration = existing.configuration();
+                let arn = configuration
+                    .and_then(|c| c.function_arn())
+                    .unwrap_or_default()
+                    .to_owned();
+                if configuration.and_then(|c| c.code_sha256()) != Some(wanted_sha.as_str()) {
+                    self.settled(&name).await?;
+                    lambda
+                        .update_function_code()
+                        .function_name(&name)
+                        .zip_file(Blob::new(zip))
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            self.failure(
+                                "updating a function's code",
+                                format!("{name}: {}", sdk_message(&e)),
+                            )
+                        })?;
+                }
+                let same_config = configuration.is_some_and(|c| {
+                    c.role() == Some(role_arn)
+                        && c.timeout() == Some(timeout_seconds(component))
+                        && c.environment().and_then(|e| e.variables()) == environment.variables()
+                });
+                if !same_config {
+                    self.settled(&name).await?;
+                    lambda
+                        .update_function_configuration()
+                        .function_name(&name)
+                        .role(role_arn)
+                        .timeout(timeout_seconds(component))
+                        .environment(environment)
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            self.failure(
+                                "updating a function's configuration",
+                                format!("{name}: {}", sdk_message(&e)),
+                            )
+                        })?;
+                }
+                Ok(arn)
+            }
+            Err(e) if code(&e) == Some("ResourceNotFoundException") => {
+                let deadline = tokio::time::Instant::now() + ROLE_PROPAGATION;
+                loop {
+                    let created = lambda
+                        .create_function()
+                        .function_name(&name)
+                        .runtime(Runtime::Providedal2023)
+                        .architectures(Architecture::X8664)
+                        .handler("bootstrap")
+                        .role(role_arn)
+                        .code(
+                            aws_sdk_lambda::types::FunctionCode::builder()
+                                .zip_file(Blob::new(zip.clone()))
+                                .build(),
+                        )
+                        .timeout(timeout_seconds(component))
+                        .memory_size(128)
+                        .environment(environment.clone())
+                        .description(format!(
+                            "multiregion {} {}",
+                            self.names.name(),
+                            component.as_str()
+                        ))
+                        .set_tags(Some(self.tags()))
+                        .send()
+                        .await;
+                    match created {
+                        Ok(function) => {
+                            return Ok(function.function_arn().unwrap_or_default().to_owned());
+                        }
+                        Err(e)
+                            if code(&e) == Some("InvalidParameterValueException")
+                                && sdk_message(&e).contains("assumed")
+                                && tokio::time::Instant::now() < deadline =>
+                        {
+                            tracing::info!(%name, "the role is not assumable yet; retrying");
+                            tokio::time::sleep(Duration::from_secs(2)).await;
+                        }
+                        Err(e) => {
+                            return Err(self.failure(
+                                "creating a function",
+                                format!("{name}: {}", sdk_message(&e)),
+                            ));
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                Err(self.failure("reading a function", format!("{name}: {}", sdk_message(&e))))
+            }
+        }
+    }
+
+    pub(super) async fn ensure_functions(
+        &self,
+        roles: &Roles,
+    ) -> Result<Functions, ApparatusError> {
+        let mut functions = Functions::new();
+        for component in Component::ALL {
+            let arn = self
+                .ensure_function(component, roles.function(component))
+                .await?;
+            functions.insert(component.as_str(), arn);
+        }
+        // The kicker is invoked asynchronously by SNS: a stale alarm is no
+        // use, and Lambda must not retry on its own (SNS and the kicker's
+        // idempotence handle redelivery).
+        self.clients
+            .lambda
+            .put_function_event_invoke_config()
+            .function_name(self.names.function(Component::Kicker))
+            .maximum_event_age_in_seconds(300)
+            .maximum_retry_attempts(0)
+            .send()
+            .await
+            .map_err(|e| {
+                self.failure(
+                    "configuring the kicker's asynchronous invocations",
+                    sdk_message(&e),
+                )
+            })?;
+        Ok(functions)
+    }
+
+    /// Lets `principal` invoke `component`'s function from `source_arn`.
+    async fn ensure_permission(
+        &self,
+        component: Component,
+        statement: &str,
+        principal: &str,
+        source_arn: &str,
+    ) -> Result<(), ApparatusError> {
+        let lambda = &self.clients.lambda;
+        let name = self.names.function(component);
+        let policy = match lambda.get_policy().function_name(&name).send().await {
+            Ok(p) => p.policy().unwrap_or_default().to_owned(),
+            Err(e) if code(&e) == Some("ResourceNotFoundException") => String::new(),
+            Err(e) => {
+                return Err(self.failure(
+                    "reading a function's permissions",
+                    format!("{name}: {}", sdk_message(&e)),
+                ));
+            }
+        };
+        if policy.contains(statement) {
+            if policy.contains(source_arn) {
+                return Ok(());
+            }
+            lambda
+                .remove_permission()
+                .function_name(&name)
+                .statement_id(statement)
+                .send()
+                .await
+                .map_err(|e| {
+                    self.failure(
+                        "replacing a permission",
+                        format!("{name}: {}", sdk_message(&e)),
+                    )
+                })?;
+        }
+        lambda
+            .add_permission()
+            .function_name(&name)
+            .statement_id(statement)
+            .action("lambda:InvokeFunction")
+            .principal(principal)
+            .source_arn(source_arn)
+            .source_account(self.account_id)
+            .send()
+            .await
+            .map_err(|e| {
+                self.failure(
+                    "granting a permission",
+                    format!("{name}: {}", sdk_message(&e)),
+                )
+            })?;
+        Ok(())
+    }
+
+    pub(super) async fn ensure_permissions(
+        &self,
+        _functions: &Functions,
+        topics: &super::alarm::Topics,
+    ) -> Result<(), ApparatusError> {
+        self.ensure_permission(
+            Component::Kicker,
+            "multiregion-alarm-topic",
+            "sns.amazonaws.com",
+            &topics.alarm,
+        )
+        .await?;
+        self.ensure_permission(
+            Component::Pinger,
+            "multiregion-schedule",
+            "events.amazonaws.com",
+            &self.schedule_rule_arn(),
+        )
+        .await?;
+        let route = self.arn(
+            "execute-api",
+            &format!("{}/*/GET{}", self.health_api_id, self.health_resource_path),
+        );
+        self.ensure_permission(
+            Component::Ponger,
+            "multiregion-health-route",
+            "apigateway.amazonaws.com",
+            &route,
+        )
+        .await
+    }
+
+    /// Problems with the functions: missing, or code other than the package's.
+    pub(super) async fn read_functions(&self) -> Result<Vec<String>, ApparatusError> {
+        let mut problems = Vec::new();
+        for (component, package_sha) in &self.package.zip_sha256 {
+            let name = self.names.function(*component);
+            match self
+                .clients
+                .lambda
+                .get_function()
+                .function_name(&name)
+                .send()
+                .await
+            {
+                Ok(function) => {
+                    let live = function
+                        .configuration()
+                        .and_then(|c| c.code_sha256())
+                        .unwrap_or_default();
+                    let bytes: Vec<u8> = (0..package_sha.len() / 2)
+                        .filter_map(|i| u8::from_str_radix(&package_sha[2 * i..2 * i + 2], 16).ok())
+                        .collect();
+                    if live != base64::engine::general_purpose::STANDARD.encode(bytes) {
+                        problems.push(format!("{name} runs other code than the handler package"));
+                    }
+                }
+                Err(e) if code(&e) == Some("ResourceNotFoundException") => {
+                    problems.push(format!("{name} is missing"))
+                }
+                Err(e) => {
+                    return Err(
+                        self.failure("reading a function", format!("{name}: {}", sdk_message(&e)))
+                    );
+                }
+            }
+        }
+        Ok(problems)
+    }
+
+    pub(super) async fn delete_functions(&self) -> Result<(), ApparatusError> {
+        for component in Component::ALL {
+            let name = self.names.function(component);
+            match self
+                .clients
+                .lambda
+                .delete_function()
+                .function_name(&name)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if code(&e) == Some("ResourceNotFoundException") => {}
+                Err(e) => {
+                    return Err(self.failure(
+                        "deleting a function",
+                        format!("{name}: {}", sdk_message(&e)),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}

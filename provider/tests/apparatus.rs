@@ -1,0 +1,424 @@
+//! The runtime the resource deploys in both regions: every piece checked by
+//! name through the SDK, updated in place, linted, and gone after destroy.
+
+mod support;
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use multiregion_core::Deployment;
+use support::*;
+
+const FUNCTIONS: [&str; 5] = ["ponger", "pinger", "kicker", "swapper", "notifier"];
+
+/// The inventory of one region, by name, as the note lists it.
+async fn inventory(world: &World, region: &str) -> Result<Vec<String>> {
+    let config = world.sdk(region).await;
+    let mut lines = Vec::new();
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    for component in FUNCTIONS {
+        let name = format!("mr-orders-{component}");
+        let function = lambda
+            .get_function()
+            .function_name(&name)
+            .send()
+            .await
+            .with_context(|| format!("{region} {name}"))?;
+        let configuration = function.configuration().context("configuration")?;
+        assert_eq!(
+            configuration.runtime().map(|r| r.as_str()),
+            Some("provided.al2023"),
+            "{name}"
+        );
+        let env = configuration
+            .environment()
+            .and_then(|e| e.variables())
+            .and_then(|v| v.get("MULTIREGION_DEPLOYMENT"))
+            .context("no deployment contract")?;
+        let deployment = Deployment::from_json(env)?;
+        assert_eq!(deployment.pair().active_name, ACTIVE_NAME);
+        assert!(
+            configuration
+                .role()
+                .is_some_and(|r| r.ends_with(&format!("mr-orders-{component}-{region}"))),
+            "{name}"
+        );
+        lines.push(format!(
+            "function {name} (provided.al2023, role mr-orders-{component}-{region})"
+        ));
+    }
+    let invoke = lambda
+        .get_function_event_invoke_config()
+        .function_name("mr-orders-kicker")
+        .send()
+        .await?;
+    assert_eq!(
+        (
+            invoke.maximum_event_age_in_seconds(),
+            invoke.maximum_retry_attempts()
+        ),
+        (Some(300), Some(0))
+    );
+    lines.push("event-invoke config of mr-orders-kicker: max age 300 s, 0 retries".into());
+    for (component, principal) in [
+        ("kicker", "sns.amazonaws.com"),
+        ("pinger", "events.amazonaws.com"),
+        ("ponger", "apigateway.amazonaws.com"),
+    ] {
+        let policy = lambda
+            .get_policy()
+            .function_name(format!("mr-orders-{component}"))
+            .send()
+            .await?;
+        assert!(
+            policy.policy().is_some_and(|p| p.contains(principal)),
+            "{component}: {policy:?}"
+        );
+        lines.push(format!(
+            "permission: {principal} may invoke mr-orders-{component}"
+        ));
+    }
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    for group in logs.describe_log_groups().send().await?.log_groups() {
+        assert_eq!(group.retention_in_days(), Some(30), "{group:?}");
+        lines.push(format!(
+            "log group {} (30 days)",
+            group.log_group_name().unwrap_or_default()
+        ));
+    }
+    let sns = aws_sdk_sns::Client::new(&config);
+    for topic in sns.list_topics().send().await?.topics() {
+        lines.push(format!(
+            "topic {}",
+            topic
+                .topic_arn()
+                .unwrap_or_default()
+                .rsplit(':')
+                .next()
+                .unwrap_or_default()
+        ));
+    }
+    for subscription in sns.list_subscriptions().send().await?.subscriptions() {
+        lines.push(format!(
+            "subscription {} -> {}",
+            subscription
+                .topic_arn()
+                .unwrap_or_default()
+                .rsplit(':')
+                .next()
+                .unwrap_or_default(),
+            subscription
+                .endpoint()
+                .unwrap_or_default()
+                .rsplit(':')
+                .next()
+                .unwrap_or_default()
+        ));
+    }
+    let events = aws_sdk_eventbridge::Client::new(&config);
+    for rule in events.list_rules().send().await?.rules() {
+        let targets = events
+            .list_targets_by_rule()
+            .rule(rule.name().unwrap_or_default())
+            .send()
+            .await?;
+        lines.push(format!(
+            "rule {} {} -> {}",
+            rule.name().unwrap_or_default(),
+            rule.schedule_expression().unwrap_or_default(),
+            targets
+                .targets()
+                .iter()
+                .map(|t| t.arn().rsplit(':').next().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
+    }
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
+    for alarm in cloudwatch.describe_alarms().send().await?.metric_alarms() {
+        lines.push(format!(
+            "alarm {} on {}/{} {:?} period {} {}/{} missing={} actions={}",
+            alarm.alarm_name().unwrap_or_default(),
+            alarm.namespace().unwrap_or_default(),
+            alarm.metric_name().unwrap_or_default(),
+            alarm
+                .dimensions()
+                .iter()
+                .map(|d| d.value().unwrap_or_default())
+                .collect::<Vec<_>>(),
+            alarm.period().unwrap_or_default(),
+            alarm.datapoints_to_alarm().unwrap_or_default(),
+            alarm.evaluation_periods().unwrap_or_default(),
+            alarm.treat_missing_data().unwrap_or_default(),
+            alarm.actions_enabled().unwrap_or_default(),
+        ));
+    }
+    let sfn = aws_sdk_sfn::Client::new(&config);
+    for machine in sfn.list_state_machines().send().await?.state_machines() {
+        let described = sfn
+            .describe_state_machine()
+            .state_machine_arn(machine.state_machine_arn())
+            .send()
+            .await?;
+        let expected = multiregion_core::statemachine::definition_json(
+            &multiregion_core::naming::Names::new("orders")?,
+            &multiregion_core::Region::new(region)?,
+            "123456789012",
+            &multiregion_core::statemachine::Timing::default(),
+        );
+        assert_eq!(
+            described.definition(),
+            expected,
+            "the definition is the generator's"
+        );
+        lines.push(format!(
+            "state machine {} ({:?})",
+            machine.name(),
+            described.r#type()
+        ));
+    }
+    let iam = aws_sdk_iam::Client::new(&world.sdk(EAST).await);
+    for role in iam
+        .list_roles()
+        .send()
+        .await?
+        .roles()
+        .iter()
+        .filter(|r| r.role_name().ends_with(region))
+    {
+        lines.push(format!(
+            "IAM role {} with inline policy multiregion",
+            role.role_name()
+        ));
+    }
+    Ok(lines)
+}
+
+/// Every inline policy of the runtime's roles.
+async fn policies(world: &World) -> Result<Vec<(String, String)>> {
+    let iam = aws_sdk_iam::Client::new(&world.sdk(EAST).await);
+    let mut policies = Vec::new();
+    for role in iam.list_roles().send().await?.roles() {
+        let policy = iam
+            .get_role_policy()
+            .role_name(role.role_name())
+            .policy_name("multiregion")
+            .send()
+            .await?;
+        let document = policy.policy_document();
+        let decoded = percent_decode(document);
+        policies.push((role.role_name().to_owned(), decoded));
+    }
+    Ok(policies)
+}
+
+fn percent_decode(text: &str) -> String {
+    if !text.contains('%') {
+        return text.to_owned();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Runs parliament (PyPI) on a policy and returns its findings.
+fn parliament(policy: &str) -> Result<String> {
+    let binary = root().join(".venv/bin/parliament");
+    let output = std::process::Command::new(&binary)
+        .args(["--minimum_severity", "INFO", "--string", policy])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .with_context(|| format!("running {} (./scripts/setup installs it)", binary.display()))?;
+    Ok(format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    ))
+}
+
+/// A copy of the package whose ponger zip holds one more file: new code.
+fn changed_package(package: &Path) -> Result<std::path::PathBuf> {
+    let copy = std::env::temp_dir().join(format!("mr-package-{}", std::process::id()));
+    std::fs::create_dir_all(&copy)?;
+    for entry in std::fs::read_dir(package)? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), copy.join(entry.file_name()))?;
+    }
+    std::fs::write(copy.join("RELEASE"), "a new build")?;
+    let status = std::process::Command::new("zip")
+        .args(["-q", "ponger.zip", "RELEASE"])
+        .current_dir(&copy)
+        .status()
+        .context("running zip (./scripts/setup installs it)")?;
+    anyhow::ensure!(status.success(), "zip failed");
+    Ok(copy)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_deploys_the_runtime_in_both_regions_updates_it_in_place_and_destroy_removes_it()
+-> Result<()> {
+    let package = package_dir()?;
+    let world = World::new().await?;
+    let workdir = world.workdir()?;
+    let mut config = Config::managed(&world);
+    config.package = Some(package.clone());
+    config.write(&workdir)?;
+    apply_converged(&workdir).await?;
+
+    for region in [EAST, WEST] {
+        let lines = inventory(&world, region).await?;
+        println!("{region}:");
+        for line in &lines {
+            println!("  {line}");
+        }
+        assert!(
+            lines.iter().any(|l| l
+                .starts_with("alarm mr-orders-active-unhealthy on AWS/Lambda/Errors")
+                && l.contains("period 60 2/2 missing=breaching actions=true")),
+            "{lines:#?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l == "rule mr-orders-pinger rate(1 minute) -> mr-orders-pinger"),
+            "{lines:#?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("subscription mr-orders-alarm -> mr-orders-kicker")),
+            "{lines:#?}"
+        );
+        assert_eq!(
+            lines.iter().filter(|l| l.starts_with("log group")).count(),
+            6
+        );
+        assert_eq!(
+            lines.iter().filter(|l| l.starts_with("IAM role")).count(),
+            6
+        );
+    }
+    let values = resource_values(&workdir.state_json().await?);
+    assert_eq!(values["apparatus_status"], "ok");
+    assert_eq!(values["automatic_failover_paused"], false);
+    assert_eq!(values["effective_health_check"]["interval_seconds"], 60);
+    assert!(
+        values["secondary"]["state_machine_arn"]
+            .as_str()
+            .is_some_and(|a| a.contains(":us-west-2:"))
+    );
+
+    // Every generated policy passes parliament with no findings.
+    let policies = policies(&world).await?;
+    assert_eq!(policies.len(), 12);
+    for (role, policy) in &policies {
+        let findings = parliament(policy)?;
+        println!(
+            "parliament {role}: {}",
+            if findings.trim().is_empty() {
+                "no findings"
+            } else {
+                findings.trim()
+            }
+        );
+        assert!(findings.trim().is_empty(), "{role}: {findings}\n{policy}");
+    }
+
+    // A health check change updates the alarms and the schedule in place.
+    config.extra =
+        "  health_check {\n    interval_seconds = 120\n    evaluation_periods = 3\n  }\n".into();
+    config.write(&workdir)?;
+    assert_planned(&workdir, "update").await?;
+    apply_converged(&workdir).await?;
+    for region in [EAST, WEST] {
+        let lines = inventory(&world, region).await?;
+        assert!(
+            lines.iter().any(|l| l.contains("period 120 2/3")),
+            "{lines:#?}"
+        );
+        assert!(
+            lines.iter().any(|l| l.contains("rate(2 minutes)")),
+            "{lines:#?}"
+        );
+    }
+
+    // A new package updates the code in place.
+    let before = aws_sdk_lambda::Client::new(&world.sdk(WEST).await)
+        .get_function()
+        .function_name("mr-orders-ponger")
+        .send()
+        .await?
+        .configuration()
+        .and_then(|c| c.code_sha256().map(str::to_owned));
+    let changed = changed_package(&package)?;
+    config.package = Some(changed.clone());
+    config.write(&workdir)?;
+    let plan = workdir.plan(&[]).await?.expect(2)?;
+    assert!(
+        squash(&plan.stdout).contains("~ handler_package_sha256"),
+        "{}",
+        plan.stdout
+    );
+    assert_planned(&workdir, "update").await?;
+    apply_converged(&workdir).await?;
+    let after = aws_sdk_lambda::Client::new(&world.sdk(WEST).await)
+        .get_function()
+        .function_name("mr-orders-ponger")
+        .send()
+        .await?
+        .configuration()
+        .and_then(|c| c.code_sha256().map(str::to_owned));
+    assert_ne!(before, after, "the ponger runs the new code");
+
+    destroy_and_sweep(&world, &workdir).await?;
+    let _ = std::fs::remove_dir_all(changed);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_package_that_does_not_fit_is_refused_at_plan() -> Result<()> {
+    let package = package_dir()?;
+    let world = World::new().await?;
+    let workdir = world.workdir()?;
+    let copy = std::env::temp_dir().join(format!("mr-old-package-{}", std::process::id()));
+    std::fs::create_dir_all(&copy)?;
+    for entry in std::fs::read_dir(&package)? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), copy.join(entry.file_name()))?;
+    }
+    let manifest = std::fs::read_to_string(copy.join("manifest.json"))?.replace(
+        "\"state_machine_protocol\": 1",
+        "\"state_machine_protocol\": 0",
+    );
+    std::fs::write(copy.join("manifest.json"), manifest)?;
+    let mut config = Config::managed(&world);
+    config.package = Some(copy.clone());
+    config.write(&workdir)?;
+    let run = workdir.run(&["plan", "-no-color"]).await?;
+    assert_eq!(run.code, 1, "{}", run.text());
+    assert!(
+        run.text().contains("Unusable handler package"),
+        "{}",
+        run.text()
+    );
+    assert!(
+        run.text().contains("state machine protocol 0"),
+        "{}",
+        run.text()
+    );
+    let _ = std::fs::remove_dir_all(copy);
+    Ok(())
+}
