@@ -422,3 +422,164 @@ async fn a_package_that_does_not_fit_is_refused_at_plan() -> Result<()> {
     let _ = std::fs::remove_dir_all(copy);
     Ok(())
 }
+
+/// Pauses automation in `region` as the runbook does (disable the alarm's
+/// actions). moto has no DisableAlarmActions, so the alarm is put again as
+/// it is, with its actions disabled: what DescribeAlarms then answers is the
+/// same as after DisableAlarmActions.
+async fn pause_by_hand(world: &World, region: &str) -> Result<()> {
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&world.sdk(region).await);
+    let alarms = cloudwatch
+        .describe_alarms()
+        .alarm_names("mr-orders-active-unhealthy")
+        .send()
+        .await?;
+    let alarm = alarms.metric_alarms().first().context("no alarm")?;
+    cloudwatch
+        .put_metric_alarm()
+        .alarm_name(alarm.alarm_name().unwrap_or_default())
+        .namespace(alarm.namespace().unwrap_or_default())
+        .metric_name(alarm.metric_name().unwrap_or_default())
+        .set_dimensions(Some(alarm.dimensions().to_vec()))
+        .set_statistic(alarm.statistic().cloned())
+        .set_period(alarm.period())
+        .set_evaluation_periods(alarm.evaluation_periods())
+        .set_datapoints_to_alarm(alarm.datapoints_to_alarm())
+        .set_threshold(alarm.threshold())
+        .set_comparison_operator(alarm.comparison_operator().cloned())
+        .set_treat_missing_data(alarm.treat_missing_data().map(str::to_owned))
+        .set_alarm_actions(Some(alarm.alarm_actions().to_vec()))
+        .actions_enabled(false)
+        .send()
+        .await?;
+    Ok(())
+}
+
+async fn actions_enabled(world: &World, region: &str) -> Result<bool> {
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&world.sdk(region).await);
+    let alarms = cloudwatch
+        .describe_alarms()
+        .alarm_names("mr-orders-active-unhealthy")
+        .send()
+        .await?;
+    Ok(alarms
+        .metric_alarms()
+        .first()
+        .and_then(|a| a.actions_enabled())
+        .unwrap_or(false))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_by_hand_is_reported_and_never_silently_undone() -> Result<()> {
+    let world = World::new().await?;
+    let workdir = world.workdir()?;
+    let mut config = Config::managed(&world);
+    config.package = Some(package_dir()?);
+    config.write(&workdir)?;
+    apply_converged(&workdir).await?;
+
+    pause_by_hand(&world, EAST).await?;
+    let refresh = workdir
+        .run(&["plan", "-refresh-only", "-no-color"])
+        .await?
+        .expect(0)?;
+    assert!(
+        squash(&refresh.text()).contains("~ automatic_failover_paused = false -> true"),
+        "{}",
+        refresh.text()
+    );
+    // An apply that puts the alarms again (a new health check) keeps the
+    // pause where it was.
+    config.extra = "  health_check {\n    evaluation_periods = 3\n  }\n".into();
+    config.write(&workdir)?;
+    apply_converged(&workdir).await?;
+    assert!(!actions_enabled(&world, EAST).await?, "still paused");
+    assert!(actions_enabled(&world, WEST).await?);
+    assert_eq!(
+        resource_values(&workdir.state_json().await?)["automatic_failover_paused"],
+        true
+    );
+    destroy_and_sweep(&world, &workdir).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adopted_apis_get_the_health_route_injected_or_beside_them_and_lose_it_on_destroy()
+-> Result<()> {
+    use aws_sdk_apigateway::types::EndpointType;
+    let world = World::new().await?;
+    let east_api = world.existing_api(EAST, EndpointType::Regional).await?;
+    let west_api = world.existing_api(WEST, EndpointType::Regional).await?;
+    let workdir = world.workdir()?;
+    let mut config = Config::managed(&world);
+    config.package = Some(package_dir()?);
+    config.primary.api = Api::Existing(east_api.clone());
+    config.secondary.api = Api::Existing(west_api.clone());
+    config.extra_secondary = "    health_route = \"separate\"\n    base_path = \"v1\"\n".into();
+    config.write(&workdir)?;
+    apply_converged(&workdir).await?;
+
+    // Injected into the primary's adopted API, and redeployed.
+    let east = world.apigateway(EAST).await;
+    let paths = |resources: aws_sdk_apigateway::operation::get_resources::GetResourcesOutput| -> Vec<String> {
+        resources.items().iter().filter_map(|r| r.path().map(str::to_owned)).collect()
+    };
+    assert!(
+        paths(east.get_resources().rest_api_id(&east_api).send().await?)
+            .contains(&"/health/ping".to_owned())
+    );
+    // Beside the secondary's: a health API of ours at base path `health`,
+    // the adopted API at `v1`, on both names.
+    let west = world.apigateway(WEST).await;
+    for name in [ACTIVE_NAME, STANDBY_NAME] {
+        let mappings = west
+            .get_base_path_mappings()
+            .domain_name(name)
+            .send()
+            .await?;
+        let mut bases: Vec<(String, String)> = mappings
+            .items()
+            .iter()
+            .map(|m| {
+                (
+                    m.base_path().unwrap_or_default().to_owned(),
+                    m.rest_api_id().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        bases.sort();
+        assert_eq!(bases.len(), 2, "{bases:?}");
+        assert_eq!(bases[0].0, "health");
+        assert_ne!(bases[0].1, west_api);
+        assert_eq!(bases[1], ("v1".to_owned(), west_api.clone()));
+    }
+    assert!(
+        !paths(west.get_resources().rest_api_id(&west_api).send().await?)
+            .contains(&"/health/ping".to_owned())
+    );
+
+    workdir.destroy().await?;
+    assert!(
+        !paths(east.get_resources().rest_api_id(&east_api).send().await?)
+            .contains(&"/health/ping".to_owned()),
+        "the injected route is removed"
+    );
+    let apis: Vec<String> = west
+        .get_rest_apis()
+        .send()
+        .await?
+        .items()
+        .iter()
+        .filter_map(|a| a.id().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        apis,
+        [west_api],
+        "the health API is gone, the adopted API stays"
+    );
+    assert!(
+        world.sweep_runtime().await?.is_empty(),
+        "{:?}",
+        world.sweep_runtime().await?
+    );
+    Ok(())
+}

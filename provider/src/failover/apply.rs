@@ -206,6 +206,10 @@ pub async fn update<'a>(
     config: &FailoverState<'_>,
     prior_private: &PrivateState,
 ) -> Option<(FailoverState<'a>, PrivateState)> {
+    if only_the_override_changed(prior, &planned) {
+        // force_switchover only matters to a switchover: nothing to do in AWS.
+        return Some((planned, prior_private.clone()));
+    }
     let spec = validate::spec(config, diags)?;
     checks::run(shared, &spec, diags).await?;
     let standby = known(&prior.standby_domain_name)?.to_owned();
@@ -335,6 +339,26 @@ pub async fn update<'a>(
     }
     state.settle_unknowns();
     Some((state, private))
+}
+
+/// Whether `planned` differs from `prior` in `failover.force_switchover`
+/// and nothing else.
+fn only_the_override_changed(prior: &FailoverState<'_>, planned: &FailoverState<'_>) -> bool {
+    fn neutral<'s>(state: &FailoverState<'s>) -> FailoverState<'s> {
+        let mut state = state.clone();
+        if let Value::Value(failover) = &mut state.failover {
+            failover.force_switchover = Value::Null;
+            if failover.automatic.is_null() && failover.cooldown_seconds.is_null() {
+                // A block left with nothing in it is the same as no block.
+                state.failover = Value::Null;
+            }
+        }
+        if let Value::Value(effective) = &mut state.effective_failover {
+            effective.force_switchover = Value::Null;
+        }
+        state
+    }
+    prior != planned && neutral(prior) == neutral(planned)
 }
 
 fn restore_records_state(state: &mut FailoverState<'_>, prior: &FailoverState<'_>) {

@@ -65,6 +65,27 @@ async fn plan_checks(
     checks::run(shared, &spec, diags).await
 }
 
+/// Emits a plan's warnings as one (Terraform shows only one warning of a
+/// resource's plan): the first summary, and every warning in the detail.
+fn warn_all(diags: &mut Diagnostics, warnings: Vec<(String, String)>) {
+    match warnings.len() {
+        0 => {}
+        1 => {
+            let (summary, detail) = warnings.into_iter().next().unwrap_or_default();
+            diags.root_warning(summary, detail);
+        }
+        n => {
+            let summary = format!("{} (and {} more)", warnings[0].0, n - 1);
+            let detail = warnings
+                .iter()
+                .map(|(s, d)| format!("{s}: {d}"))
+                .collect::<Vec<_>>()
+                .join("\n\n");
+            diags.root_warning(summary, detail);
+        }
+    }
+}
+
 #[async_trait]
 impl Resource for FailoverResource {
     type State<'a> = FailoverState<'a>;
@@ -92,9 +113,7 @@ impl Resource for FailoverResource {
         if !diags.errors.is_empty() {
             return None;
         }
-        for (summary, detail) in plan::runtime_warnings(&config_state) {
-            diags.root_warning(summary, detail);
-        }
+        warn_all(diags, plan::runtime_warnings(&config_state));
         let planned = plan::plan_create(proposed_state, &config_state, zone.as_deref());
         Some((planned, Value::Null))
     }
@@ -108,9 +127,7 @@ impl Resource for FailoverResource {
         prior_private_state: Self::PrivateState<'a>,
         _provider_meta_state: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
-        for (summary, detail) in plan::plan_warnings(&prior_state, &config_state) {
-            diags.root_warning(summary, detail);
-        }
+        warn_all(diags, plan::plan_warnings(&prior_state, &config_state));
         let (planned, replace) = plan::plan_update(&prior_state, proposed_state, &config_state);
         if replace.is_empty() && planned != prior_state {
             // Checks that need AWS run for in-place changes; a replacement

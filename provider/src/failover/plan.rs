@@ -328,7 +328,7 @@ pub fn plan_warnings(
     prior: &FailoverState<'_>,
     config: &FailoverState<'_>,
 ) -> Vec<(String, String)> {
-    let mut warnings = Vec::new();
+    let mut warnings = runtime_warnings(config);
     let Some(pinned) = known(&config.active_region) else {
         return warnings;
     };
@@ -337,7 +337,9 @@ pub fn plan_warnings(
         warnings.push((
             format!("This plan moves traffic to {pinned}"),
             format!(
-                "active_region is set to {pinned} and {} is active now (after a runtime failover, or a planned switchover).                  Apply performs the swap after checking that {pinned} is healthy. If you did not mean to fail back, remove active_region:                  removing it changes nothing.",
+                "active_region is set to {pinned} and {} is active now (after a runtime failover, or a planned switchover). \
+                 Apply performs the swap after checking that {pinned} is healthy. If you did not mean to fail back, remove active_region: \
+                 removing it changes nothing.",
                 current.unwrap_or_default()
             ),
         ));
@@ -554,14 +556,38 @@ mod tests {
     #[test]
     fn warnings_for_pins_failbacks_and_unrecorded_failovers() {
         let prior = applied();
-        assert!(plan_warnings(&prior, &config()).is_empty());
-        let mut pinned = config();
-        pinned.active_region = string("us-east-1");
-        assert!(plan_warnings(&prior, &pinned)[0].0.contains("pins"));
-        pinned.active_region = string("us-west-2");
+        let summaries = |config: &FailoverState<'_>| -> Vec<String> {
+            plan_warnings(&prior, config)
+                .into_iter()
+                .map(|w| w.0)
+                .collect()
+        };
         assert_eq!(
-            plan_warnings(&prior, &pinned)[0].0,
-            "This plan moves traffic to us-west-2"
+            summaries(&config()),
+            ["No handler package: nothing fails over by itself"]
+        );
+        let mut pinned = config();
+        pinned.handler_package = Value::Value(crate::failover::state::HandlerPackageBlock {
+            path: string("/nowhere"),
+        });
+        assert!(summaries(&pinned).is_empty());
+        pinned.active_region = string("us-east-1");
+        assert_eq!(
+            summaries(&pinned),
+            ["active_region pins the active region to us-east-1"]
+        );
+        pinned.active_region = string("us-west-2");
+        assert_eq!(summaries(&pinned), ["This plan moves traffic to us-west-2"]);
+        pinned.failover = Value::Value(crate::failover::apparatus::settings::FailoverBlock {
+            force_switchover: Value::Value(true),
+            ..Default::default()
+        });
+        assert_eq!(
+            summaries(&pinned),
+            [
+                "failover.force_switchover is set",
+                "This plan moves traffic to us-west-2"
+            ]
         );
 
         let region = |r: &str| multiregion_core::Region::new(r).unwrap();

@@ -88,8 +88,9 @@ where
     [first, second]
 }
 
-/// Ensures the apparatus of both regions. `paused`: a region whose alarm
-/// actions were disabled by hand keeps them so.
+/// Ensures the apparatus of both regions. `paused`: the prior state saw a
+/// pause by hand; each region whose alarm actions are still disabled keeps
+/// them so.
 pub async fn ensure(
     shared: &Shared,
     resolved: &Resolved,

@@ -215,6 +215,8 @@ pub struct Config {
     pub extra: String,
     /// The handler package's directory, if the runtime is deployed.
     pub package: Option<PathBuf>,
+    /// More HCL inside the secondary block.
+    pub extra_secondary: String,
     /// The body of the `provider "multiregion"` block.
     pub provider: String,
 }
@@ -238,10 +240,11 @@ impl Config {
             extra: String::new(),
             provider: String::new(),
             package: None,
+            extra_secondary: String::new(),
         }
     }
 
-    fn block(name: &str, block: &Block) -> String {
+    fn block(name: &str, block: &Block, extra: &str) -> String {
         let api = match &block.api {
             Api::Body(body) => format!("    openapi_body = {}\n", hcl_string(body)),
             Api::Existing(id) => format!("    existing_rest_api_id = {}\n", hcl_string(id)),
@@ -252,7 +255,7 @@ impl Config {
             .map(|s| format!("    stage_name = {}\n", hcl_string(s)))
             .unwrap_or_default();
         format!(
-            "  {name} {{\n    region = {}\n    certificate_arn = {}\n{api}{stage}  }}\n",
+            "  {name} {{\n    region = {}\n    certificate_arn = {}\n{api}{stage}{extra}  }}\n",
             hcl_string(&block.region),
             hcl_string(&block.certificate_arn)
         )
@@ -280,8 +283,8 @@ impl Config {
             hcl_string(&self.domain_name),
             hcl_string(&self.hosted_zone_id),
             self.extra,
-            Self::block("primary", &self.primary),
-            Self::block("secondary", &self.secondary),
+            Self::block("primary", &self.primary, ""),
+            Self::block("secondary", &self.secondary, &self.extra_secondary),
         )
     }
 

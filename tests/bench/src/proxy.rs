@@ -353,7 +353,7 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
                     state,
                     &aws,
                     400,
-                    "InvalidChangeBatch".into(),
+                    format!("{outcome_prefix}InvalidChangeBatch"),
                     detail,
                     started,
                 );

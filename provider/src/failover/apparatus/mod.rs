@@ -180,11 +180,14 @@ impl ApparatusContext<'_> {
         self.ensure_permissions(&functions, &topics).await?;
         self.ensure_schedule(&functions).await?;
         let state_machine_arn = self.ensure_state_machine(&roles).await?;
-        self.ensure_alarm(&topics, paused_by_hand).await?;
+        // A pause is per region: only an alarm whose actions are disabled
+        // right now stays paused; the other region's alarm is put armed.
+        let keep_paused = paused_by_hand && self.read_alarm().await? == Some(false);
+        self.ensure_alarm(&topics, keep_paused).await?;
         Ok(ApparatusState {
             state_machine_arn: Some(state_machine_arn),
             notification_topic_arn: Some(topics.notification),
-            paused: paused_by_hand && self.settings.failover.automatic,
+            paused: keep_paused && self.settings.failover.automatic,
             problems: Vec::new(),
         })
     }
