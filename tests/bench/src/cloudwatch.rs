@@ -56,6 +56,33 @@ pub fn iso_ms(ms: EpochMs) -> String {
         .unwrap_or_default()
 }
 
+/// The byte ranges of the outermost `<member>` elements (an alarm's own
+/// lists, such as its dimensions and actions, are members too, nested).
+fn top_level_members(xml: &str) -> Vec<(usize, usize)> {
+    let mut members = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    let mut at = 0;
+    while let Some(i) = xml[at..].find("member>") {
+        let tag = at + i;
+        let closing = tag >= 2 && &xml[tag - 2..tag] == "</";
+        let opening = !closing && tag >= 1 && &xml[tag - 1..tag] == "<";
+        if opening {
+            if depth == 0 {
+                start = tag - 1;
+            }
+            depth += 1;
+        } else if closing && depth > 0 {
+            depth -= 1;
+            if depth == 0 {
+                members.push((start, tag + "member>".len()));
+            }
+        }
+        at = tag + "member>".len();
+    }
+    members
+}
+
 impl AlarmTimes {
     /// Alarm times on `clock`.
     pub fn new(clock: Clock) -> Self {
@@ -92,14 +119,10 @@ impl AlarmTimes {
         }
         let times = self.times.lock().unwrap_or_else(|p| p.into_inner());
         let mut out = String::with_capacity(answer.len());
-        let mut rest = answer;
-        while let Some(start) = rest.find("<member>") {
-            let Some(len) = rest[start..].find("</member>") else {
-                break;
-            };
-            let end = start + len + "</member>".len();
-            out.push_str(&rest[..start]);
-            let mut member = rest[start..end].to_owned();
+        let mut copied = 0;
+        for (start, end) in top_level_members(answer) {
+            out.push_str(&answer[copied..start]);
+            let mut member = answer[start..end].to_owned();
             let name = member
                 .split("<AlarmName>")
                 .nth(1)
@@ -116,9 +139,9 @@ impl AlarmTimes {
                 }
             }
             out.push_str(&member);
-            rest = &rest[end..];
+            copied = end;
         }
-        out.push_str(rest);
+        out.push_str(&answer[copied..]);
         Some(out)
     }
 }
@@ -147,7 +170,7 @@ mod tests {
             b"Action=SetAlarmState&AlarmName=mr-orders-active-unhealthy&StateValue=ALARM",
             200,
         );
-        let moto = "<MetricAlarms><member><AlarmName>mr-orders-active-unhealthy</AlarmName><StateUpdatedTimestamp>2031-05-05T10:00:00.000000Z</StateUpdatedTimestamp></member><member><AlarmName>other</AlarmName><StateUpdatedTimestamp>x</StateUpdatedTimestamp></member></MetricAlarms>";
+        let moto = "<MetricAlarms><member><AlarmName>mr-orders-active-unhealthy</AlarmName><Dimensions><member><Name>FunctionName</Name></member></Dimensions><StateUpdatedTimestamp>2031-05-05T10:00:00.000000Z</StateUpdatedTimestamp></member><member><AlarmName>other</AlarmName><StateUpdatedTimestamp>x</StateUpdatedTimestamp></member></MetricAlarms>";
         let rewritten = times.rewrite(&request("DescribeAlarms"), moto).unwrap();
         assert!(
             rewritten.contains(
