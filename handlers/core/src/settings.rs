@@ -148,7 +148,7 @@ impl HealthCheck {
     pub fn problems(&self) -> Vec<SettingsError> {
         let mut problems = Vec::new();
         let interval = self.interval_seconds;
-        if interval < 60 || interval % 60 != 0 || interval > MAX_INTERVAL_SECONDS {
+        if interval < 60 || !interval.is_multiple_of(60) || interval > MAX_INTERVAL_SECONDS {
             problems.push(SettingsError::Interval(interval));
         }
         let periods = self.evaluation_periods;
