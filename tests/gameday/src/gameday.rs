@@ -97,6 +97,24 @@ impl Outage {
     }
 }
 
+impl std::fmt::Display for Outage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.front {
+            FrontState::Up => f.write_str("the data plane answers")?,
+            FrontState::Refuse => f.write_str("the data plane refuses connections")?,
+            FrontState::Hang => f.write_str("the data plane hangs")?,
+            FrontState::Status(code) => write!(f, "the data plane answers {code}")?,
+        }
+        if self.aws {
+            f.write_str("; every regional AWS endpoint answers 503")
+        } else if self.lambda {
+            f.write_str("; Lambda answers 503")
+        } else {
+            Ok(())
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Agenda {
     Tick {
@@ -361,7 +379,7 @@ impl GameDay {
             });
         }
         self.timeline
-            .add(now, Kind::Outage, region, format!("{outage:?}"));
+            .add(now, Kind::Outage, region, outage.to_string());
         Ok(())
     }
 
