@@ -66,6 +66,32 @@ impl World {
             start_conflicts: false,
         }
     }
+
+    /// The standby name does not answer either.
+    fn standby_unhealthy() -> Self {
+        World {
+            probe: FakeProbe::default().fails(ACTIVE).fails(STANDBY),
+            ..World::failing_over()
+        }
+    }
+
+    /// The last swap was 100 s before the alarm.
+    fn in_cooldown() -> Self {
+        World {
+            ledger_epoch: ALARM_AT - 100,
+            ..World::failing_over()
+        }
+    }
+
+    /// The active name answers the kicker's own probe.
+    fn active_answers() -> Self {
+        World {
+            probe: FakeProbe::default()
+                .answers(ACTIVE, EAST)
+                .answers(STANDBY, WEST),
+            ..World::failing_over()
+        }
+    }
 }
 
 fn alias(name: &str, t: &Target) -> ResourceRecordSet {
@@ -251,31 +277,12 @@ async fn refusals_someone_must_act_on_are_published_and_the_others_are_not() {
     let rows = [
         (
             "standby unhealthy",
-            World {
-                probe: FakeProbe::default().fails(ACTIVE).fails(STANDBY),
-                ..World::failing_over()
-            },
+            World::standby_unhealthy(),
             Some("StandbyUnhealthy"),
         ),
-        (
-            "cooldown",
-            World {
-                ledger_epoch: ALARM_AT - 100,
-                ..World::failing_over()
-            },
-            Some("Cooldown"),
-        ),
+        ("cooldown", World::in_cooldown(), Some("Cooldown")),
         ("started", World::failing_over(), None),
-        (
-            "active answers",
-            World {
-                probe: FakeProbe::default()
-                    .answers(ACTIVE, EAST)
-                    .answers(STANDBY, WEST),
-                ..World::failing_over()
-            },
-            None,
-        ),
+        ("active answers", World::active_answers(), None),
     ];
     for (what, world, notice) in rows {
         let published = mock!(aws_sdk_sns::Client::publish)
@@ -355,10 +362,7 @@ async fn each_failed_condition_stops_it_before_any_execution() {
         ),
         (
             "standby unhealthy",
-            World {
-                probe: FakeProbe::default().fails(ACTIVE).fails(STANDBY),
-                ..World::failing_over()
-            },
+            World::standby_unhealthy(),
             Decision::StandbyUnhealthy,
         ),
         (
@@ -369,14 +373,7 @@ async fn each_failed_condition_stops_it_before_any_execution() {
             },
             Decision::StandbyUnhealthy,
         ),
-        (
-            "cooldown",
-            World {
-                ledger_epoch: ALARM_AT - 100,
-                ..World::failing_over()
-            },
-            Decision::Cooldown,
-        ),
+        ("cooldown", World::in_cooldown(), Decision::Cooldown),
         (
             "stale alarm",
             World {
@@ -403,12 +400,7 @@ async fn each_failed_condition_stops_it_before_any_execution() {
         ),
         (
             "active answers",
-            World {
-                probe: FakeProbe::default()
-                    .answers(ACTIVE, EAST)
-                    .answers(STANDBY, WEST),
-                ..World::failing_over()
-            },
+            World::active_answers(),
             Decision::ActiveHealthy,
         ),
     ];

@@ -5,38 +5,19 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use aws_sdk_route53::types::{
-    AliasTarget, Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecordSet, RrType,
-};
+use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ChangeStatus};
 use multiregion_bench::{Bench, Clock, Fault, FaultKind};
+
+mod common;
+use common::change;
+
+fn alias(target: &str) -> aws_sdk_route53::types::ResourceRecordSet {
+    common::alias("api.example.com", target)
+}
 
 const START: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 const EAST: &str = "d-east.execute-api.us-east-1.amazonaws.com";
 const WEST: &str = "d-west.execute-api.us-west-2.amazonaws.com";
-
-fn alias(target: &str) -> ResourceRecordSet {
-    ResourceRecordSet::builder()
-        .name("api.example.com")
-        .r#type(RrType::A)
-        .alias_target(
-            AliasTarget::builder()
-                .dns_name(target)
-                .hosted_zone_id("Z2FDTNDATAQYW2")
-                .evaluate_target_health(false)
-                .build()
-                .expect("alias"),
-        )
-        .build()
-        .expect("record")
-}
-
-fn change(action: ChangeAction, set: ResourceRecordSet) -> Change {
-    Change::builder()
-        .action(action)
-        .resource_record_set(set)
-        .build()
-        .expect("change")
-}
 
 async fn resolve(bench: &Bench, resolver: &str) -> Result<String> {
     let url = format!(

@@ -5,7 +5,7 @@
 mod common;
 
 use anyhow::Result;
-use common::{START, kicks_by, minutes, report, swaps};
+use common::{START, failed_over_and_recovered, kicks_by, minutes, report, swaps};
 use multiregion_core::estimate::{detection_time_seconds, swap_budget_seconds};
 use multiregion_core::statemachine::Timing;
 use multiregion_core::{Reason, Region};
@@ -90,17 +90,9 @@ async fn an_outage_shorter_than_the_alarm_window_does_not_fail_over() -> Result<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flapping_within_the_cooldown_fails_over_exactly_once() -> Result<()> {
-    let options = Options::virtual_at(START);
-    let cooldown = options.failover.cooldown_seconds as i64 * 1000;
-    let mut game = GameDay::settled(options).await?;
-    let outage = game.now();
-    game.outage(EAST, Outage::data_plane()).await?;
-    game.run_for(minutes(7)).await?;
-    assert_eq!(swaps(&game), 1, "the first outage fails over");
-    let swapped = game.started()[0].at;
-    // Up again, then the region that took over goes down inside the
-    // cooldown: the alarm fires, the kicker refuses.
-    game.recover(EAST).await?;
+    let (mut game, outage, swapped, cooldown) = failed_over_and_recovered().await?;
+    // The region that took over goes down inside the cooldown: the alarm
+    // fires, the kicker refuses.
     game.run_for(minutes(2)).await?;
     game.outage(WEST, Outage::data_plane()).await?;
     game.run_until(swapped + cooldown - 1000).await?;

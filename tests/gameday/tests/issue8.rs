@@ -6,7 +6,7 @@
 mod common;
 
 use anyhow::Result;
-use common::{START, kicks_by, minutes, report, swaps};
+use common::{START, failed_over_and_recovered, kicks_by, minutes, report, swaps};
 use multiregion_bench::{Fault, FaultKind, FrontState};
 use multiregion_core::estimate::{detection_time_seconds, swap_budget_seconds};
 use multiregion_core::statemachine::{Timing, states};
@@ -139,14 +139,7 @@ async fn route53_throttling_during_the_swap_is_retried_then_succeeds() -> Result
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_region_that_took_over_going_down_after_the_cooldown_fails_back() -> Result<()> {
-    let options = Options::virtual_at(START);
-    let cooldown = options.failover.cooldown_seconds as i64 * 1000;
-    let mut game = GameDay::settled(options).await?;
-    let outage = game.now();
-    game.outage(EAST, Outage::data_plane()).await?;
-    game.run_for(minutes(7)).await?;
-    let swapped = game.started()[0].at;
-    game.recover(EAST).await?;
+    let (mut game, outage, swapped, cooldown) = failed_over_and_recovered().await?;
     game.run_until(swapped + cooldown + 60_000).await?;
     game.outage(WEST, Outage::data_plane()).await?;
     game.run_for(minutes(8)).await?;

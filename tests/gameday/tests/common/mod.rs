@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 use multiregion_bench::clock::EpochMs;
-use multiregion_gameday::{GameDay, Report};
+use multiregion_gameday::runtime::{EAST, Options};
+use multiregion_gameday::{GameDay, Outage, Report};
 
 /// 2026-11-24T03:00:00Z.
 pub const START: EpochMs = 1_795_489_200_000;
@@ -44,4 +45,20 @@ pub fn kicks_by(game: &GameDay, region: &str) -> Vec<String> {
         .filter(|k| k.region == region && k.at > game.timeline.origin + 300_000)
         .map(|k| k.decision.clone())
         .collect()
+}
+
+/// A settled game day in which east's data plane went down, the runtime
+/// failed over to west, and east came back: (the game, the outage's start,
+/// the kick that swapped, the cooldown in ms).
+pub async fn failed_over_and_recovered() -> Result<(GameDay, EpochMs, EpochMs, EpochMs)> {
+    let options = Options::virtual_at(START);
+    let cooldown = options.failover.cooldown_seconds as EpochMs * 1000;
+    let mut game = GameDay::settled(options).await?;
+    let outage = game.now();
+    game.outage(EAST, Outage::data_plane()).await?;
+    game.run_for(minutes(7)).await?;
+    assert_eq!(swaps(&game), 1, "the first outage fails over");
+    let swapped = game.started()[0].at;
+    game.recover(EAST).await?;
+    Ok((game, outage, swapped, cooldown))
 }
