@@ -25,13 +25,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use multiregion_bench::clock::{Actor, EpochMs};
-use multiregion_bench::{Fault, FaultKind, FrontState};
 use multiregion_core::naming::Component;
 use multiregion_core::probe::{ProbeSettings, Prober, Resolver, Trust};
 use serde_json::Value;
 
 use crate::alarm::{self, EVALUATION_INTERVAL_MS};
 use crate::lambda::{self, LAMBDA_SERVICE_KEY, Lambda, Outcome};
+use crate::outage::{Outage, Watch};
 use crate::runtime::{ACCOUNT, Options, Runtime};
 use crate::schedule::{self, Schedule};
 use crate::sns::{self, Delivery};
@@ -43,80 +43,11 @@ pub const EVENTS_KEY: &str = "AKIDEVENTBRIDGE";
 pub const SNS_KEY: &str = "AKIDSNS";
 /// The access key CloudWatch's own calls (the evaluation) are signed with.
 pub const CLOUDWATCH_KEY: &str = "AKIDCLOUDWATCH";
-/// How often the client outside AWS probes the public name while it waits
-/// for the other region.
-const CLIENT_PROBE_MS: EpochMs = 5_000;
-/// The regional services an [`Outage`] with `aws` fails. Route 53 is global.
-const REGIONAL_SERVICES: [&str; 6] = [
-    "lambda",
-    "monitoring",
-    "sns",
-    "events",
-    "apigateway",
-    "logs",
-];
 /// Real time the harness waits for the clock before calling an actor stuck.
 const STUCK: Duration = Duration::from_secs(90);
 
-/// An outage injected at a region's edge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Outage {
-    /// What the region's data-plane front does.
-    pub front: FrontState,
-    /// The region's Lambda endpoint answers 5xx.
-    pub lambda: bool,
-    /// Every regional AWS endpoint answers 5xx (Lambda included).
-    pub aws: bool,
-}
-
-impl Outage {
-    /// The data plane refuses connections; AWS's APIs still answer.
-    pub fn data_plane() -> Outage {
-        Outage {
-            front: FrontState::Refuse,
-            lambda: false,
-            aws: false,
-        }
-    }
-
-    /// The data plane and Lambda are down.
-    pub fn lambda() -> Outage {
-        Outage {
-            lambda: true,
-            ..Outage::data_plane()
-        }
-    }
-
-    /// The data plane and every regional AWS endpoint are down.
-    pub fn region() -> Outage {
-        Outage {
-            lambda: true,
-            aws: true,
-            ..Outage::data_plane()
-        }
-    }
-}
-
-impl std::fmt::Display for Outage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.front {
-            FrontState::Up => f.write_str("the data plane answers")?,
-            FrontState::Refuse => f.write_str("the data plane refuses connections")?,
-            FrontState::Hang => f.write_str("the data plane hangs")?,
-            FrontState::Status(code) => write!(f, "the data plane answers {code}")?,
-        }
-        if self.aws {
-            f.write_str("; every regional AWS endpoint answers 503")
-        } else if self.lambda {
-            f.write_str("; Lambda answers 503")
-        } else {
-            Ok(())
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
-enum Agenda {
+pub(crate) enum Agenda {
     Tick {
         region: String,
     },
@@ -132,7 +63,7 @@ enum Agenda {
 
 /// An event in Lambda's asynchronous queue.
 #[derive(Debug, Clone)]
-struct Queued {
+pub(crate) struct Queued {
     region: String,
     component: Component,
     event: Value,
@@ -161,11 +92,6 @@ pub struct Kicked {
     pub execution: Option<String>,
 }
 
-#[derive(Debug, Clone)]
-struct Watch {
-    leaving: String,
-}
-
 /// A game day in progress.
 #[derive(Debug)]
 pub struct GameDay {
@@ -179,9 +105,9 @@ pub struct GameDay {
     seq: u64,
     cloudwatch: HashMap<String, aws_sdk_cloudwatch::Client>,
     sns: HashMap<String, aws_sdk_sns::Client>,
-    outages: HashMap<String, Outage>,
-    client: Prober,
-    watch: Option<Watch>,
+    pub(crate) outages: HashMap<String, Outage>,
+    pub(crate) client: Prober,
+    pub(crate) watch: Option<Watch>,
     /// Answers the client got (each ran a ponger).
     pub client_answers: usize,
     pinging: HashMap<String, Option<Kind>>,
@@ -316,7 +242,7 @@ impl GameDay {
         self.runtime.bench.clock().now_ms()
     }
 
-    fn plan(&mut self, at: EpochMs, item: Agenda) {
+    pub(crate) fn plan(&mut self, at: EpochMs, item: Agenda) {
         self.seq += 1;
         self.agenda.insert((at, self.seq), item);
     }
@@ -347,50 +273,6 @@ impl GameDay {
     pub async fn run_for(&mut self, duration: Duration) -> Result<()> {
         let until = self.now() + duration.as_millis() as EpochMs;
         self.run_until(until).await
-    }
-
-    /// Injects `outage` in `region` now.
-    pub async fn outage(&mut self, region: &str, outage: Outage) -> Result<()> {
-        let now = self.now();
-        let bench = &self.runtime.bench;
-        bench.fronts().set_state(region, outage.front).await?;
-        let services: &[&str] = match (outage.aws, outage.lambda) {
-            (true, _) => &REGIONAL_SERVICES,
-            (false, true) => &["lambda"],
-            (false, false) => &[],
-        };
-        for service in services {
-            bench.proxy().add_fault(
-                Fault::new(FaultKind::Unavailable)
-                    .region(region)
-                    .service(service),
-            );
-        }
-        self.outages.insert(region.to_owned(), outage);
-        // When the active region's data plane goes, a client outside AWS
-        // starts waiting for an answer from the other region.
-        let active = self.runtime.active_view().await?.active_region;
-        if outage.front != FrontState::Up && active.as_ref().map(|r| r.as_str()) == Some(region) {
-            if self.watch.is_none() {
-                self.plan(now + CLIENT_PROBE_MS, Agenda::ClientProbe);
-            }
-            self.watch = Some(Watch {
-                leaving: region.to_owned(),
-            });
-        }
-        self.timeline
-            .add(now, Kind::Outage, region, outage.to_string());
-        Ok(())
-    }
-
-    /// Ends the outage of `region` now.
-    pub async fn recover(&mut self, region: &str) -> Result<()> {
-        let bench = &self.runtime.bench;
-        bench.fronts().set_state(region, FrontState::Up).await?;
-        bench.proxy().clear_faults_in(region);
-        self.outages.remove(region);
-        self.timeline.add(self.now(), Kind::Recovery, region, "");
-        Ok(())
     }
 
     async fn handle(&mut self, item: Agenda) -> Result<()> {
@@ -652,30 +534,6 @@ impl GameDay {
                     self.kicks.push(kicked);
                 }
             }
-        }
-    }
-
-    async fn client_probe(&mut self, now: EpochMs) {
-        let Some(watch) = self.watch.clone() else {
-            return;
-        };
-        let name = self.runtime.deployment.active_name.clone();
-        match self.client.probe(&name).await {
-            Ok(answer) if answer.region.as_str() != watch.leaving => {
-                self.client_answers += 1;
-                self.timeline.add(
-                    now,
-                    Kind::FirstAnswer,
-                    answer.region.as_str(),
-                    format!("{name} answered from {}", answer.region),
-                );
-                self.watch = None;
-            }
-            Ok(_) => {
-                self.client_answers += 1;
-                self.plan(now + CLIENT_PROBE_MS, Agenda::ClientProbe);
-            }
-            Err(_) => self.plan(now + CLIENT_PROBE_MS, Agenda::ClientProbe),
         }
     }
 

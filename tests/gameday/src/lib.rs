@@ -15,7 +15,8 @@
 //!   (`multiregion_bench::propagation`, `multiregion_bench::dns`), on its
 //!   clock, with the figures of `multiregion_core::estimate::figures`.
 //!
-//! [`gameday`] runs them on the bench's virtual clock; [`report`] and
+//! [`gameday`] runs them on the bench's virtual clock, [`outage`] injects
+//! outages at the network edge; [`report`] and
 //! [`timeline`] say what happened. [`runtime`] starts everything (it is also
 //! the set-up of the handler crate's execution tests).
 //!
@@ -24,11 +25,13 @@
 pub mod alarm;
 pub mod gameday;
 pub mod lambda;
+pub mod outage;
 pub mod report;
 pub mod runtime;
 pub mod schedule;
 pub mod sns;
 pub mod timeline;
 
-pub use gameday::{GameDay, Outage};
+pub use gameday::GameDay;
+pub use outage::Outage;
 pub use report::{Execution, Report};

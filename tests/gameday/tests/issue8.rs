@@ -141,7 +141,9 @@ async fn route53_throttling_during_the_swap_is_retried_then_succeeds() -> Result
 async fn the_region_that_took_over_going_down_after_the_cooldown_fails_back() -> Result<()> {
     let (mut game, outage, swapped, cooldown) = failed_over_and_recovered().await?;
     game.run_until(swapped + cooldown + 60_000).await?;
-    game.outage(WEST, Outage::data_plane()).await?;
+    // This time the whole region goes: its data plane and every regional
+    // AWS endpoint (its pinger cannot run, its CloudWatch evaluates nothing).
+    game.outage(WEST, Outage::region()).await?;
     game.run_for(minutes(8)).await?;
     let report = report(
         &game,
@@ -151,6 +153,14 @@ async fn the_region_that_took_over_going_down_after_the_cooldown_fails_back() ->
     .await?;
 
     assert_eq!(swaps(&game), 2, "a failover and a failback");
+    let late_alarms: Vec<&str> = report
+        .timeline
+        .all(Kind::Alarm)
+        .iter()
+        .filter(|e| e.at > swapped + cooldown)
+        .map(|e| e.region.as_str())
+        .collect();
+    assert_eq!(late_alarms, [EAST], "west's CloudWatch is down too");
     let started: Vec<&str> = game.started().iter().map(|k| k.region.as_str()).collect();
     assert_eq!(started, [WEST, EAST]);
     assert!(report.executions.iter().all(|e| e.status == "SUCCEEDED"));
