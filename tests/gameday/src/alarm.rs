@@ -50,6 +50,8 @@ pub struct Period {
 /// A change of the alarm's state.
 #[derive(Debug, Clone)]
 pub struct Transition {
+    /// The state before.
+    pub from: Option<StateValue>,
     /// The new state.
     pub to: StateValue,
     /// Its reason, as CloudWatch words it.
@@ -186,6 +188,7 @@ pub async fn evaluate(
         .send()
         .await?;
     Ok(Some(Transition {
+        from: alarm.state_value().cloned(),
         to: state,
         reason,
         alarm: describe(cloudwatch, name).await?,

@@ -15,10 +15,7 @@
 //! it. Running executions are actors too; the clock moves only when all of
 //! them wait, so times do not depend on the machine's speed.
 //!
-//! Outages are injected at the network edge only ([`Outage`]): a region's
-//! data-plane front goes off, and optionally its regional AWS endpoints
-//! answer 5xx through the proxy. Route 53 is global (its control plane is in
-//! us-east-1) and is never failed by a regional outage here (DESIGN §3.4).
+//! Outages are injected at the network edge only ([`crate::outage`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -413,7 +410,11 @@ impl GameDay {
             return Ok(());
         }
         // CloudWatch's action: the notification to each AlarmActions topic.
-        let message = sns::alarm_message(alarm, region, ACCOUNT, "OK");
+        let from = transition
+            .from
+            .as_ref()
+            .map_or("INSUFFICIENT_DATA", |s| s.as_str());
+        let message = sns::alarm_message(alarm, region, ACCOUNT, from);
         let subject = format!("ALARM: \"{name}\" in {region}");
         for topic in alarm.alarm_actions() {
             let message_id = format!("{:08x}-alarm-{region}-{now}", self.seq);

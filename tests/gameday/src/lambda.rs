@@ -26,7 +26,7 @@
 //!   `Errors` datapoint (1 when the function failed, else 0) to `AWS/Lambda`
 //!   with dimension `FunctionName`, timestamped with the invocation's start,
 //!   published at the next whole minute after it ends
-//!   ([`LAMBDA_METRIC_DELAY_SECONDS`]: "Lambda sends metric data to CloudWatch
+//!   (`LAMBDA_METRIC_DELAY_SECONDS`: "Lambda sends metric data to CloudWatch
 //!   in 1-minute intervals", <https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics.html>).
 //!   They are written to CloudWatch in moto (signed as the Lambda service),
 //!   where the alarm evaluation reads them back.
@@ -37,7 +37,6 @@ use anyhow::{Context, Result};
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use aws_smithy_types::DateTime;
 use multiregion_bench::clock::EpochMs;
-use multiregion_core::estimate::figures::LAMBDA_METRIC_DELAY_SECONDS;
 use multiregion_core::naming::{Component, Names};
 use serde::Serialize;
 use serde_json::Value;
@@ -247,20 +246,4 @@ impl Lambda {
         }
         Ok(())
     }
-
-    /// The next time metrics are due, if any are pending.
-    pub fn next_due(&self) -> Option<EpochMs> {
-        self.pending.iter().map(|p| p.due).min()
-    }
-
-    /// The invocations of `component` so far.
-    pub fn count(&self, component: Component) -> usize {
-        self.invocations
-            .iter()
-            .filter(|i| i.component == component.as_str())
-            .count()
-    }
 }
-
-/// The documented metric delay, in milliseconds (for the alarm evaluation).
-pub const METRIC_DELAY_MS: EpochMs = (LAMBDA_METRIC_DELAY_SECONDS * 1000) as EpochMs;

@@ -38,14 +38,6 @@ impl Execution {
             .count()
     }
 
-    /// The exits of `state`, in order.
-    pub fn exits(&self, state: &str) -> Vec<&Value> {
-        self.events
-            .iter()
-            .filter(|e| e["type"] == "StateExited" && e["state"] == state)
-            .collect()
-    }
-
     /// Events of `kind` at `state`.
     pub fn events_at(&self, kind: &str, state: &str) -> Vec<&Value> {
         self.events

@@ -6,7 +6,7 @@
 //!   with the SHIPPED bootstraps from the package's zips attached, each with
 //!   its region's `AWS_REGION` and access key;
 //! - Step Functions: `tests/sfn/bridge.mjs` (aws-local-stepfunctions), whose
-//!   Tasks invoke the emulators;
+//!   Tasks invoke the emulators through the proxy;
 //! - notifications: each region's topic in moto, subscribed by an SQS queue;
 //! - the detection apparatus (alarm, alarm topic and the kicker's
 //!   subscription, schedule rule) as the provider creates it
