@@ -10,12 +10,18 @@
 // StateMachineDoesNotExist / ExecutionDoesNotExist.
 //
 // Executions run in aws-local-stepfunctions. Each Task invokes the Lambda
-// named in its Resource ARN on the cargo-lambda emulator of the ARN's region,
+// named in its Resource ARN at the endpoint configured for the ARN's region
+// (the bench's proxy, which sends it to that region's cargo-lambda emulator;
+// the call is signed for the region, as Step Functions, so regional faults
+// apply),
 // and turns the emulator's HTTP 500 {errorType, errorMessage} into an error
 // whose name is the errorType, as Lambda and Step Functions do (Cause is the
 // JSON body), so Retry and Catch match the handlers' error types.
 //
-// Usage: node bridge.mjs '{"lambda": {"us-east-1": "http://127.0.0.1:PORT", ...}}'
+// Usage: node bridge.mjs '{"lambda": {"us-east-1": "http://127.0.0.1:PORT", ...},
+//                          "clock": "http://127.0.0.1:PORT/__bench"}'
+// With "clock", executions run on the bench's virtual clock (clock.mjs): Wait
+// states and retry pauses take no real time and advance the clock instead.
 // Prints {"port": N} on stdout once listening. Test-only routes under /__bridge:
 //   GET  /__bridge/history?executionArn=ARN   the execution's events
 //   GET  /__bridge/calls                      every API call and Lambda invoke
@@ -25,10 +31,15 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { VirtualClock, skippedMs, zeroOverrides } from './clock.mjs';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
+const clock = config.clock ? new VirtualClock(config.clock) : null;
+clock?.installDate();
 const ACCOUNT = config.account ?? '123456789012';
 const INVOKE_TIMEOUT_MS = 120_000;
+// The access key Step Functions' Lambda invocations are signed with.
+const LAMBDA_CALLER = 'AKIDSTEPFUNCTIONS';
 const machines = new Map();
 const executions = new Map();
 const calls = [];
@@ -60,13 +71,16 @@ async function invoke(resource, input) {
     throw lambdaError('States.TaskFailed', `unsupported resource ${resource}`);
   }
   const base = config.lambda?.[region];
-  calls.push({ service: 'lambda', region, operation: 'Invoke', function: name });
+  calls.push({ service: 'lambda', region, operation: 'Invoke', function: name, at: Date.now() });
   if (!base) throw lambdaError('Lambda.ResourceNotFoundException', `no Lambda emulator for ${region}`);
   let response;
   try {
     response = await fetch(`${base}/2015-03-31/functions/${name}/invocations`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `AWS4-HMAC-SHA256 Credential=${LAMBDA_CALLER}/20260101/${region}/lambda/aws4_request, SignedHeaders=host, Signature=0`,
+      },
       body: JSON.stringify(input ?? {}),
       signal: AbortSignal.timeout(INVOKE_TIMEOUT_MS),
     });
@@ -87,12 +101,41 @@ async function invoke(resource, input) {
   throw lambdaError('Lambda.ServiceException', `HTTP ${response.status}: ${text}`);
 }
 
-function taskHandlers(definition) {
+// On the virtual clock, what an execution owes (skipped waits and pauses)
+// is slept off before its next Task. setImmediate first lets the event log
+// (a chain of promises) catch up with the executor.
+async function settle(execution) {
+  if (!clock) return;
+  await new Promise((resolve) => setImmediate(resolve));
+  if (execution.owedMs > 0) {
+    const until = execution.now + execution.owedMs;
+    execution.owedMs = 0;
+    execution.now = await clock.sleepUntil(execution.actor, until);
+  }
+}
+
+function taskHandlers(definition, execution) {
   const handlers = {};
   for (const [name, state] of Object.entries(definition.States)) {
-    if (state.Type === 'Task') handlers[name] = (input) => invoke(state.Resource, input);
+    if (state.Type === 'Task') {
+      handlers[name] = async (input) => {
+        await settle(execution);
+        return invoke(state.Resource, input);
+      };
+    }
   }
   return handlers;
+}
+
+// Starts an execution; on the virtual clock it first becomes a busy actor,
+// so the clock cannot move before its first step.
+async function start(execution) {
+  if (clock) {
+    execution.actor = await clock.register();
+    execution.now = await clock.read();
+    execution.owedMs = 0;
+  }
+  run(execution);
 }
 
 function record(event) {
@@ -110,11 +153,12 @@ function run(execution) {
   const machine = machines.get(execution.stateMachineArn);
   execution.status = 'RUNNING';
   const started = performance.now();
+  const skip = clock ? zeroOverrides(machine.definition) : overrides;
   const running = machine.sm.run(JSON.parse(execution.input), {
     overrides: {
-      taskResourceLocalHandlers: taskHandlers(machine.definition),
-      waitTimeOverrides: overrides.waitMs,
-      retryIntervalOverrides: overrides.retryMs,
+      taskResourceLocalHandlers: taskHandlers(machine.definition, execution),
+      waitTimeOverrides: skip.waitMs,
+      retryIntervalOverrides: skip.retryMs,
     },
     context: {
       Execution: { Id: execution.executionArn, Name: execution.name, RoleArn: machine.roleArn },
@@ -122,7 +166,10 @@ function run(execution) {
     },
   });
   const drained = (async () => {
-    for await (const event of running.eventLogs) execution.events.push(record(event));
+    for await (const event of running.eventLogs) {
+      execution.events.push(record(event));
+      if (clock) execution.owedMs += skippedMs(event, machine.definition);
+    }
   })();
   running.result.then(
     (output) => { execution.status = 'SUCCEEDED'; execution.output = JSON.stringify(output); },
@@ -131,10 +178,11 @@ function run(execution) {
       execution.error = error?.cause?.name ?? error?.name;
       execution.cause = error?.cause?.message ?? error?.message;
     },
-  ).then(() => drained).finally(() => {
+  ).then(() => drained).then(() => settle(execution)).finally(async () => {
     execution.stopDate = now();
     execution.millis = performance.now() - started;
-  });
+    if (clock) await clock.unregister(execution.actor);
+  }).catch((e) => process.stderr.write(`execution ${execution.executionArn}: ${e.stack ?? e}\n`));
 }
 
 const operations = {
@@ -158,7 +206,8 @@ const operations = {
     machines.set(arn, { arn, name: body.name, region, definition, sm, roleArn: body.roleArn, source: body.definition, creationDate });
     return { stateMachineArn: arn, creationDate };
   },
-  StartExecution(region, body) {
+  async StartExecution(region, body) {
+    await clock?.read();
     const machine = machines.get(body.stateMachineArn);
     if (!machine || machine.region !== region) {
       throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${body.stateMachineArn}'`);
@@ -177,7 +226,7 @@ const operations = {
     }
     const execution = { executionArn, stateMachineArn: machine.arn, name, input, startDate: now(), status: 'HELD', events: [] };
     executions.set(executionArn, execution);
-    if (!hold) run(execution);
+    if (!hold) await start(execution);
     return { executionArn, startDate: execution.startDate };
   },
   DescribeExecution(region, body) {
@@ -217,8 +266,7 @@ function control(req, res, url, body) {
   if (req.method === 'POST' && url.pathname === '/__bridge/resume') {
     const e = executions.get(JSON.parse(body || '{}').executionArn);
     if (!e || e.status !== 'HELD') return send(res, 404, { error: 'no held execution' }, 'application/json');
-    run(e);
-    return send(res, 200, {}, 'application/json');
+    return start(e).then(() => send(res, 200, {}, 'application/json'));
   }
   return send(res, 404, { error: 'no such route' }, 'application/json');
 }
@@ -232,17 +280,23 @@ const server = http.createServer((req, res) => {
     const operation = (req.headers['x-amz-target'] ?? '').split('.').pop();
     const scope = /Credential=([^/]+)\/[^/]+\/([^/]+)\//.exec(req.headers.authorization ?? '');
     const region = scope?.[2] ?? 'unknown';
-    const entry = { service: 'states', region, operation, key: scope?.[1] ?? '', outcome: 'ok' };
+    const entry = { service: 'states', region, operation, key: scope?.[1] ?? '', outcome: 'ok', at: Date.now() };
     calls.push(entry);
-    try {
+    (async () => {
       const handler = operations[operation];
       if (!handler) throw new AwsError('UnknownOperationException', `${operation} is not served here`);
-      send(res, 200, handler(region, JSON.parse(body || '{}')));
-    } catch (e) {
-      const error = e instanceof AwsError ? e : new AwsError('InternalFailure', e.message, 500);
-      entry.outcome = error.code;
-      send(res, error.status, { __type: error.code, message: error.message });
-    }
+      return handler(region, JSON.parse(body || '{}'));
+    })().then(
+      (answer) => {
+        if (answer?.executionArn) entry.executionArn = answer.executionArn;
+        send(res, 200, answer);
+      },
+      (e) => {
+        const error = e instanceof AwsError ? e : new AwsError('InternalFailure', e.message, 500);
+        entry.outcome = error.code;
+        send(res, error.status, { __type: error.code, message: error.message });
+      },
+    );
   });
 });
 server.listen(0, '127.0.0.1', () => {

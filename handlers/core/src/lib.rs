@@ -9,7 +9,9 @@
 //! - [`probe`]: the health probe;
 //! - [`aws`]: SDK configuration;
 //! - [`deployment`]: the contract the provider passes to every handler;
-//! - [`statemachine`]: the failover state machine, generated from typed Rust.
+//! - [`statemachine`]: the failover state machine, generated from typed Rust;
+//! - [`settings`]: the health check and failover settings, defaults and checks;
+//! - [`estimate`]: the computed detection time, swap budget and monthly cost.
 //!
 //! It knows neither Terraform nor the Lambda runtime. It never prints: it
 //! logs through `tracing`.
@@ -19,11 +21,13 @@ pub mod aws;
 pub mod deployment;
 pub mod dns;
 pub mod error;
+pub mod estimate;
 pub mod ledger;
 pub mod naming;
 pub mod package;
 pub mod probe;
 pub mod region;
+pub mod settings;
 pub mod statemachine;
 pub mod swap;
 

@@ -20,6 +20,12 @@
 //! next attempt (at most 3) starts only when the previous one FAILED or was
 //! ABORTED (or TIMED_OUT).
 //!
+//! When it refuses a failover that someone must act on (the standby does
+//! not answer either, the cooldown holds, every attempt failed, the records
+//! are not as a swap leaves them), it publishes a `refused` notice to its
+//! region's notification topic: the alarm will not notify again while it
+//! stays in ALARM, so nothing else would say it.
+//!
 //! Times come from the event and from AWS's answers, never the wall clock.
 
 use aws_lambda_events::event::sns::SnsEvent;
@@ -35,6 +41,7 @@ use multiregion_core::statemachine::protocol::FailoverInput;
 use serde::{Deserialize, Serialize};
 
 use crate::error::HandlerError;
+use crate::notifier;
 use crate::probe::{Probe, ProbeReport};
 use crate::time::parse_event_time;
 
@@ -50,6 +57,8 @@ pub struct Kicker<P> {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// Step Functions in the kicker's region.
     pub sfn: aws_sdk_sfn::Client,
+    /// SNS in the kicker's region (the refusal notices).
+    pub sns: aws_sdk_sns::Client,
     /// The probe.
     pub probe: P,
     /// The deployment.
@@ -103,6 +112,25 @@ pub enum Decision {
     ActiveHealthy,
 }
 
+impl Decision {
+    /// Whether the refusal leaves the active name unanswered until someone
+    /// acts: it is published as a notice.
+    pub fn needs_operator(self) -> bool {
+        matches!(
+            self,
+            Decision::StandbyUnhealthy
+                | Decision::Cooldown
+                | Decision::AttemptsExhausted
+                | Decision::NotStandby
+        )
+    }
+
+    /// The name a notice gives it.
+    pub fn name(self) -> String {
+        format!("{self:?}")
+    }
+}
+
 /// The kicker's answer for one notification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Kick {
@@ -144,9 +172,32 @@ impl<P: Probe> Kicker<P> {
                 message_id = %record.sns.message_id,
                 "kick"
             );
+            if kick.decision.needs_operator() {
+                self.notify_refusal(&kick, &record.sns.message).await;
+            }
             kicks.push(kick);
         }
         Ok(kicks)
+    }
+
+    /// Publishes a refusal. A failure to publish is logged: the decision
+    /// stands either way.
+    async fn notify_refusal(&self, kick: &Kick, message: &str) {
+        let at = serde_json::from_str::<AlarmNotification>(message)
+            .map(|n| n.state_change_time)
+            .unwrap_or_default();
+        let notice = notifier::refusal(
+            &self.deployment,
+            &self.region,
+            &kick.decision.name(),
+            &kick.detail,
+            &at,
+        );
+        if let Err(error) =
+            notifier::publish(&self.sns, &self.deployment, &self.region, &notice).await
+        {
+            tracing::warn!(%error, "the refusal could not be published");
+        }
     }
 
     /// Decides on one alarm notification (the SNS message text).

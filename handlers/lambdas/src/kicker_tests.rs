@@ -66,6 +66,32 @@ impl World {
             start_conflicts: false,
         }
     }
+
+    /// The standby name does not answer either.
+    fn standby_unhealthy() -> Self {
+        World {
+            probe: FakeProbe::default().fails(ACTIVE).fails(STANDBY),
+            ..World::failing_over()
+        }
+    }
+
+    /// The last swap was 100 s before the alarm.
+    fn in_cooldown() -> Self {
+        World {
+            ledger_epoch: ALARM_AT - 100,
+            ..World::failing_over()
+        }
+    }
+
+    /// The active name answers the kicker's own probe.
+    fn active_answers() -> Self {
+        World {
+            probe: FakeProbe::default()
+                .answers(ACTIVE, EAST)
+                .answers(STANDBY, WEST),
+            ..World::failing_over()
+        }
+    }
 }
 
 fn alias(name: &str, t: &Target) -> ResourceRecordSet {
@@ -138,7 +164,32 @@ struct Run {
     starts: Rule,
 }
 
+/// A kicker in us-west-2 facing `world`, its SNS client `sns`; with the
+/// rules that count DescribeExecution and StartExecution calls.
+struct Built {
+    kicker: Kicker<FakeProbe>,
+    describes: Vec<Rule>,
+    starts: Rule,
+}
+
+const MESSAGE: &str = r#"{"AlarmName":"mr-orders-active-unhealthy","NewStateValue":"ALARM","OldStateValue":"OK","StateChangeTime":"2027-01-15T08:00:00.000+0000"}"#;
+
 async fn decide(world: World) -> Run {
+    let no_sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, Vec::<&Rule>::new());
+    let built = build(world, no_sns);
+    assert_eq!(
+        parse_event_time("2027-01-15T08:00:00.000+0000"),
+        Some(ALARM_AT)
+    );
+    let kick = built.kicker.kick(MESSAGE).await.expect("a decision");
+    Run {
+        kick,
+        describes: built.describes.iter().map(Rule::num_calls).sum(),
+        starts: built.starts,
+    }
+}
+
+fn build(world: World, sns: aws_sdk_sns::Client) -> Built {
     let route53_rules = route53_rules(&world);
     let route53 = mock_client!(aws_sdk_route53, RuleMode::MatchAny, &route53_rules);
     let (state, updated, enabled) = (
@@ -209,25 +260,84 @@ async fn decide(world: World) -> Run {
         route53,
         cloudwatch,
         sfn,
+        sns,
         probe: world.probe,
         deployment: deployment(),
         region: Region::new(WEST).unwrap(),
     };
-    let message = serde_json::json!({
-        "AlarmName": "mr-orders-active-unhealthy",
-        "NewStateValue": "ALARM",
-        "OldStateValue": "OK",
-        "StateChangeTime": "2027-01-15T08:00:00.000+0000",
-    });
-    assert_eq!(
-        parse_event_time("2027-01-15T08:00:00.000+0000"),
-        Some(ALARM_AT)
-    );
-    let kick = kicker.kick(&message.to_string()).await.expect("a decision");
-    Run {
-        kick,
-        describes: describes.iter().map(Rule::num_calls).sum(),
+    Built {
+        kicker,
+        describes,
         starts,
+    }
+}
+
+#[tokio::test]
+async fn refusals_someone_must_act_on_are_published_and_the_others_are_not() {
+    let rows = [
+        (
+            "standby unhealthy",
+            World::standby_unhealthy(),
+            Some("StandbyUnhealthy"),
+        ),
+        ("cooldown", World::in_cooldown(), Some("Cooldown")),
+        ("started", World::failing_over(), None),
+        ("active answers", World::active_answers(), None),
+    ];
+    for (what, world, notice) in rows {
+        let published = mock!(aws_sdk_sns::Client::publish)
+            .match_requests(|r| {
+                r.topic_arn() == Some("arn:aws:sns:us-west-2:123456789012:mr-orders-notify")
+            })
+            .then_output(|| {
+                aws_sdk_sns::operation::publish::PublishOutput::builder()
+                    .message_id("m")
+                    .build()
+            });
+        let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&published]);
+        let built = build(world, sns);
+        let event: SnsEvent = serde_json::from_value(serde_json::json!({
+            "Records": [{
+                "EventSource": "aws:sns", "EventVersion": "1.0",
+                "EventSubscriptionArn": "arn:aws:sns:us-west-2:123456789012:mr-orders-alarm:s",
+                "Sns": {
+                    "Type": "Notification", "MessageId": "m1",
+                    "TopicArn": "arn:aws:sns:us-west-2:123456789012:mr-orders-alarm",
+                    "Subject": "ALARM", "Message": MESSAGE,
+                    "Timestamp": "2027-01-15T08:00:01.000Z", "SignatureVersion": "1",
+                    "Signature": "x", "SigningCertUrl": "https://sns.example/c",
+                    "UnsubscribeUrl": "https://sns.example/u", "MessageAttributes": {}
+                }
+            }]
+        }))
+        .expect("an SNS event");
+        let kicks = built.kicker.handle(event).await.expect("decisions");
+        assert_eq!(
+            kicks[0].decision.needs_operator(),
+            notice.is_some(),
+            "{what}"
+        );
+        assert_eq!(
+            published.num_calls(),
+            usize::from(notice.is_some()),
+            "{what}"
+        );
+        if let Some(error) = notice {
+            let notification = notifier::refusal(
+                &deployment(),
+                &Region::new(WEST).unwrap(),
+                error,
+                &kicks[0].detail,
+                "2027-01-15T08:00:00.000+0000",
+            );
+            assert!(
+                notification.summary.starts_with(&format!(
+                    "refused: no failover of api.example.com to us-west-2: {error}: "
+                )),
+                "{}",
+                notification.summary
+            );
+        }
     }
 }
 
@@ -252,10 +362,7 @@ async fn each_failed_condition_stops_it_before_any_execution() {
         ),
         (
             "standby unhealthy",
-            World {
-                probe: FakeProbe::default().fails(ACTIVE).fails(STANDBY),
-                ..World::failing_over()
-            },
+            World::standby_unhealthy(),
             Decision::StandbyUnhealthy,
         ),
         (
@@ -266,14 +373,7 @@ async fn each_failed_condition_stops_it_before_any_execution() {
             },
             Decision::StandbyUnhealthy,
         ),
-        (
-            "cooldown",
-            World {
-                ledger_epoch: ALARM_AT - 100,
-                ..World::failing_over()
-            },
-            Decision::Cooldown,
-        ),
+        ("cooldown", World::in_cooldown(), Decision::Cooldown),
         (
             "stale alarm",
             World {
@@ -300,12 +400,7 @@ async fn each_failed_condition_stops_it_before_any_execution() {
         ),
         (
             "active answers",
-            World {
-                probe: FakeProbe::default()
-                    .answers(ACTIVE, EAST)
-                    .answers(STANDBY, WEST),
-                ..World::failing_over()
-            },
+            World::active_answers(),
             Decision::ActiveHealthy,
         ),
     ];
@@ -387,6 +482,7 @@ async fn notifications_that_are_not_this_alarm_going_to_alarm_make_no_call() {
         route53: mock_client!(aws_sdk_route53, RuleMode::MatchAny, Vec::<&Rule>::new()),
         cloudwatch: mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, Vec::<&Rule>::new()),
         sfn: mock_client!(aws_sdk_sfn, RuleMode::MatchAny, Vec::<&Rule>::new()),
+        sns: mock_client!(aws_sdk_sns, RuleMode::MatchAny, Vec::<&Rule>::new()),
         probe: FakeProbe::default(),
         deployment: deployment(),
         region: Region::new(WEST).unwrap(),

@@ -1,6 +1,7 @@
 //! The notifier: publishes a failover's outcome (swapped, already active,
 //! refused and why, failed and why) to the notification topic of the region
-//! running the state machine.
+//! running the state machine. The kicker publishes the same kind of notice
+//! when it refuses a failover a person must hear about ([`refusal`]).
 
 use multiregion_core::deployment::Deployment;
 use multiregion_core::region::Region;
@@ -74,9 +75,11 @@ pub struct Notification {
     /// The ledger generation after the execution.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub generation: Option<u64>,
-    /// The execution ARN.
+    /// The execution ARN (empty when the kicker refused before starting
+    /// one).
     pub execution: String,
-    /// When the execution started.
+    /// When the execution started (for a kicker's refusal: when the alarm
+    /// changed state).
     pub started: String,
     /// The error that ended it, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -158,6 +161,73 @@ pub struct Published {
     pub outcome: Outcome,
 }
 
+/// Publishes `notification` to the notification topic of `region`: the one
+/// way outcomes reach people, used by the notifier and by the kicker.
+pub async fn publish(
+    sns: &aws_sdk_sns::Client,
+    deployment: &Deployment,
+    region: &Region,
+    notification: &Notification,
+) -> Result<Published, HandlerError> {
+    let topic = &deployment
+        .region(region)
+        .ok_or_else(|| HandlerError::Failed(format!("{region} is not in the deployment")))?
+        .notification_topic_arn;
+    let subject: String = format!(
+        "multiregion {}: {} ({})",
+        deployment.name,
+        notification.outcome.as_str(),
+        notification.target
+    )
+    .chars()
+    .take(100)
+    .collect();
+    let output = sns
+        .publish()
+        .topic_arn(topic)
+        .subject(subject)
+        .message(serde_json::to_string_pretty(notification).expect("serializes"))
+        .send()
+        .await
+        .map_err(|e| HandlerError::from_sdk("Publish", e))?;
+    tracing::info!(outcome = ?notification.outcome, summary = %notification.summary, "notified");
+    Ok(Published {
+        message_id: output.message_id().unwrap_or_default().to_owned(),
+        outcome: notification.outcome,
+    })
+}
+
+/// The notice of a failover the kicker refused before any execution
+/// (`error` names why, `message` says what it saw; `at` is the alarm's state
+/// change). Pure.
+pub fn refusal(
+    deployment: &Deployment,
+    region: &Region,
+    error: &str,
+    message: &str,
+    at: &str,
+) -> Notification {
+    let from = deployment.other(region).map(|r| r.region.clone());
+    Notification {
+        outcome: Outcome::Refused,
+        summary: format!(
+            "refused: no failover of {} to {region}: {error}: {message}",
+            deployment.active_name
+        ),
+        name: deployment.name.clone(),
+        resource_id: deployment.resource_id.clone(),
+        domain_name: deployment.active_name.clone(),
+        region: region.clone(),
+        target: region.clone(),
+        from,
+        reason: multiregion_core::Reason::Runtime.as_str().to_owned(),
+        generation: None,
+        execution: String::new(),
+        started: at.to_owned(),
+        error: Some(format!("{error}: {message}")),
+    }
+}
+
 impl Notifier {
     /// Publishes the outcome of an execution.
     pub async fn notify(&self, request: NotifyRequest) -> Result<Published, HandlerError> {
@@ -167,36 +237,7 @@ impl Notifier {
                 request.protocol
             )));
         }
-        let topic = &self
-            .deployment
-            .region(&self.region)
-            .ok_or_else(|| {
-                HandlerError::Failed(format!("{} is not in the deployment", self.region))
-            })?
-            .notification_topic_arn;
         let notification = compose(&self.deployment, &self.region, &request);
-        let subject: String = format!(
-            "multiregion {}: {} ({})",
-            self.deployment.name,
-            notification.outcome.as_str(),
-            notification.target
-        )
-        .chars()
-        .take(100)
-        .collect();
-        let output = self
-            .sns
-            .publish()
-            .topic_arn(topic)
-            .subject(subject)
-            .message(serde_json::to_string_pretty(&notification).expect("serializes"))
-            .send()
-            .await
-            .map_err(|e| HandlerError::from_sdk("Publish", e))?;
-        tracing::info!(outcome = ?notification.outcome, summary = %notification.summary, "notified");
-        Ok(Published {
-            message_id: output.message_id().unwrap_or_default().to_owned(),
-            outcome: notification.outcome,
-        })
+        publish(&self.sns, &self.deployment, &self.region, &notification).await
     }
 }

@@ -233,6 +233,17 @@ impl Fronts {
         Ok(())
     }
 
+    /// The Lambda Invoke endpoint set for `region`, if any.
+    pub async fn lambda_endpoint(&self, region: &str) -> Option<String> {
+        let fronts = self.fronts.lock().await;
+        let front = fronts.get(region)?;
+        front
+            .lambda
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Resolves `name` as DNS would: through the alias records in moto to a
     /// regional API Gateway domain, and from its region to that region's
     /// front. `None` when the name does not resolve (NXDOMAIN).

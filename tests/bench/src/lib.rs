@@ -6,14 +6,22 @@
 //!   layer ([`route53`]), fault injection by region, service and operation
 //!   ([`faults`]), an added latency, and a request log;
 //! - [`fronts`]: per-region data-plane fronts standing in for API Gateway's
-//!   custom-domain routing, and a resolver over the alias records in moto.
+//!   custom-domain routing, and a resolver over the alias records in moto;
+//! - [`clock`]: the wall clock or a virtual clock a simulation drives, which
+//!   Route 53 propagation ([`propagation`]), the resolvers' TTL cache
+//!   ([`dns`]) and alarm state times ([`cloudwatch`]) follow.
 //!
 //! The bench depends on nothing of ours; everyone's tests use it.
 
+pub mod clock;
+pub mod cloudwatch;
+mod control;
+pub mod dns;
 pub mod faults;
 pub mod fronts;
 pub mod moto;
 pub mod moto_client;
+pub mod propagation;
 pub mod proxy;
 pub mod request;
 pub mod route53;
@@ -26,6 +34,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Result;
 
+pub use clock::Clock;
 pub use faults::{Fault, FaultKind};
 pub use fronts::{FrontState, Fronts};
 pub use moto::Moto;
@@ -59,9 +68,16 @@ pub struct Bench {
 }
 
 impl Bench {
-    /// Starts moto, the proxy and the fronts' CA. Logs and the CA file go
-    /// to a fresh temporary directory, removed when the bench is dropped.
+    /// Starts moto, the proxy and the fronts' CA, on the wall clock. Logs
+    /// and the CA file go to a fresh temporary directory, removed when the
+    /// bench is dropped.
     pub async fn start() -> Result<Bench> {
+        Bench::start_with_clock(Clock::wall()).await
+    }
+
+    /// [`Bench::start`] with `clock` driving Route 53 propagation, the
+    /// resolvers' TTL and alarm state times.
+    pub async fn start_with_clock(clock: Clock) -> Result<Bench> {
         let dir = std::env::temp_dir().join(format!(
             "multiregion-bench-{}-{}",
             std::process::id(),
@@ -73,7 +89,7 @@ impl Bench {
         let fronts = Fronts::new(client.clone())?;
         let ca_path = dir.join("bench-ca.pem");
         std::fs::write(&ca_path, fronts.ca_pem())?;
-        let proxy = Proxy::start(client, fronts).await?;
+        let proxy = Proxy::start_with_clock(client, fronts, clock).await?;
         Ok(Bench {
             moto,
             proxy,
@@ -107,6 +123,16 @@ impl Bench {
         format!("{}/__bench", self.proxy.url())
     }
 
+    /// The URL of the named resolver `resolver` (each has its own cache).
+    pub fn resolver_url_for(&self, resolver: &str) -> String {
+        format!("{}/__bench/resolvers/{resolver}", self.proxy.url())
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Clock {
+        self.proxy.clock()
+    }
+
     /// The PEM file of the fronts' CA, for the probe's test seam.
     pub fn ca_path(&self) -> &Path {
         &self.ca_path
@@ -122,6 +148,7 @@ impl Bench {
         self.moto.reset().await?;
         self.proxy.clear_faults();
         self.proxy.set_latency(std::time::Duration::ZERO);
+        self.proxy.flush_dns();
         self.proxy.clear_log();
         Ok(())
     }

@@ -2,8 +2,11 @@
 //! a fixed added latency, and a request log tests assert on.
 //!
 //! Its `/__bench/...` paths are a small control API for processes outside
-//! the test (the demo, scripts): the log, faults, latency, fronts, and the
-//! resolver the health probe's test seam asks.
+//! the test ([`crate::control`]): the log, faults, latency, fronts, the
+//! clock, and the resolvers the health probe's test seam asks.
+//!
+//! Lambda `Invoke` calls go to the region's Lambda emulator when one is set
+//! ([`Fronts::set_lambda_endpoint`]), so faults and the log cover them too.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use bytes::Bytes;
-use http::{Method, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -21,8 +23,11 @@ use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
+use crate::clock::Clock;
+use crate::cloudwatch::AlarmTimes;
+use crate::dns::Resolvers;
 use crate::faults::{Fault, FaultKind, error_response, fault_response};
-use crate::fronts::{FrontState, Fronts};
+use crate::fronts::Fronts;
 use crate::moto_client::MotoClient;
 use crate::request::{AwsRequest, identify};
 use crate::route53::{
@@ -76,20 +81,23 @@ impl std::fmt::Display for LogEntry {
 }
 
 #[derive(Debug)]
-struct State {
+pub(crate) struct State {
     moto: MotoClient,
     http: reqwest::Client,
-    route53: Route53Fidelity,
-    fronts: Fronts,
-    faults: Mutex<Vec<Fault>>,
-    latency: Mutex<Duration>,
-    log: Mutex<Vec<LogEntry>>,
+    pub(crate) route53: Route53Fidelity,
+    pub(crate) fronts: Fronts,
+    pub(crate) faults: Mutex<Vec<Fault>>,
+    pub(crate) latency: Mutex<Duration>,
+    pub(crate) log: Mutex<Vec<LogEntry>>,
     seq: AtomicU64,
     epoch: Instant,
     held: tokio::sync::watch::Sender<(usize, u64)>,
+    pub(crate) clock: Clock,
+    pub(crate) resolvers: Resolvers,
+    alarms: AlarmTimes,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -119,15 +127,25 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-type Answer = Response<Full<Bytes>>;
+pub(crate) type Answer = Response<Full<Bytes>>;
 
 impl Proxy {
-    /// Starts the proxy on a free loopback port in front of `moto`.
+    /// Starts the proxy on a free loopback port in front of `moto`, on the
+    /// wall clock.
     pub async fn start(moto: MotoClient, fronts: Fronts) -> Result<Proxy> {
+        Proxy::start_with_clock(moto, fronts, Clock::wall()).await
+    }
+
+    /// Starts the proxy with `clock` driving Route 53 propagation, the
+    /// resolvers' TTL and alarm state times.
+    pub async fn start_with_clock(moto: MotoClient, fronts: Fronts, clock: Clock) -> Result<Proxy> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let state = Arc::new(State {
-            route53: Route53Fidelity::new(moto.clone()),
+            route53: Route53Fidelity::new(moto.clone(), clock.clone()),
+            resolvers: Resolvers::new(clock.clone()),
+            alarms: AlarmTimes::new(clock.clone()),
+            clock,
             moto,
             http: reqwest::Client::new(),
             fronts,
@@ -178,6 +196,11 @@ impl Proxy {
         lock(&self.state.faults).clear();
     }
 
+    /// Removes the fault rules limited to `region`.
+    pub fn clear_faults_in(&self, region: &str) {
+        lock(&self.state.faults).retain(|f| f.region.as_deref() != Some(region));
+    }
+
     /// Adds `latency` to every AWS call.
     pub fn set_latency(&self, latency: Duration) {
         *lock(&self.state.latency) = latency;
@@ -212,13 +235,32 @@ impl Proxy {
         self.state.route53.changes.set_propagation(propagation);
     }
 
+    /// How long the bench's resolvers cache an answer (zero: not at all).
+    pub fn set_dns_ttl(&self, ttl: Duration) {
+        self.state.resolvers.set_ttl(ttl);
+    }
+
+    /// Forgets every answer the resolvers cached.
+    pub fn flush_dns(&self) {
+        self.state.resolvers.flush();
+    }
+
+    /// The clock Route 53 propagation, the resolvers and alarm times follow.
+    pub fn clock(&self) -> &Clock {
+        &self.state.clock
+    }
+
     /// The data-plane fronts.
     pub fn fronts(&self) -> &Fronts {
         &self.state.fronts
     }
 }
 
-fn answer(status: u16, headers: Vec<(String, String)>, body: impl Into<Bytes>) -> Answer {
+pub(crate) fn answer(
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: impl Into<Bytes>,
+) -> Answer {
     let mut response = Response::builder().status(status);
     for (k, v) in headers {
         response = response.header(k, v);
@@ -226,7 +268,7 @@ fn answer(status: u16, headers: Vec<(String, String)>, body: impl Into<Bytes>) -
     response.body(Full::new(body.into())).unwrap_or_default()
 }
 
-fn json_answer(status: u16, value: &impl Serialize) -> Answer {
+pub(crate) fn json_answer(status: u16, value: &impl Serialize) -> Answer {
     answer(
         status,
         vec![("content-type".into(), "application/json".into())],
@@ -275,10 +317,12 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "/".into());
     if let Some(control_path) = path.strip_prefix("/__bench") {
-        return Ok(control(state, &parts.method, control_path, &body).await);
+        return Ok(crate::control::control(state, &parts.method, control_path, &body).await);
     }
     let aws = identify(&parts.method, &path, &parts.headers, &body);
-    let mut detail = None;
+    // Invocations are logged with the function's name.
+    let mut detail = (aws.service == "lambda" && aws.operation == "Invoke")
+        .then(|| path.split('/').nth(3).unwrap_or_default().to_owned());
 
     let latency = *lock(&state.latency);
     if !latency.is_zero() {
@@ -337,6 +381,7 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
 
     let mut forward_body = body.clone();
     let mut _zone_guard = None;
+    let mut before = Vec::new();
     if aws.service == "route53" && aws.operation == "ChangeResourceRecordSets" {
         let text = String::from_utf8_lossy(&body).into_owned();
         detail = parse_changes(&text).ok().map(|changes| {
@@ -363,9 +408,10 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
                     invalid_change_batch(&messages),
                 ));
             }
-            Ok(Verdict::Forward(rewritten, guard)) => {
-                forward_body = Bytes::from(rewritten);
-                _zone_guard = Some(guard);
+            Ok(Verdict::Forward(accepted)) => {
+                forward_body = Bytes::from(accepted.body);
+                before = accepted.before;
+                _zone_guard = Some(accepted.guard);
             }
             Err(error) => {
                 let (status, headers, text) =
@@ -376,18 +422,24 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
         }
     }
 
-    let (status, headers, bytes) = match forward(state, &parts, &path, forward_body).await {
-        Ok(reply) => reply,
-        Err(error) => {
-            let (status, headers, text) = error_response(
-                aws.protocol(),
-                502,
-                "BenchUpstreamError",
-                &format!("moto did not answer: {error:#}"),
-            );
-            (status, http_headers(&headers), Bytes::from(text))
-        }
-    };
+    let upstream = match (aws.service.as_str(), aws.operation.as_str()) {
+        ("lambda", "Invoke") => state.fronts.lambda_endpoint(&aws.region).await,
+        _ => None,
+    }
+    .unwrap_or_else(|| state.moto.base().to_owned());
+    let (status, headers, bytes) =
+        match forward(state, &upstream, &parts, &path, forward_body).await {
+            Ok(reply) => reply,
+            Err(error) => {
+                let (status, headers, text) = error_response(
+                    aws.protocol(),
+                    502,
+                    "BenchUpstreamError",
+                    &format!("moto did not answer: {error:#}"),
+                );
+                (status, http_headers(&headers), Bytes::from(text))
+            }
+        };
     drop(_zone_guard);
     let (status, headers, bytes) =
         apigateway_fidelity(state, &aws, &path, (status, headers, bytes)).await;
@@ -399,8 +451,15 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
             state
                 .route53
                 .changes
-                .record(&String::from_utf8_lossy(&bytes)),
+                .record(&String::from_utf8_lossy(&bytes), before),
         ),
+        ("monitoring", _, 200) => {
+            state.alarms.forwarded(&aws, &body, status);
+            match state.alarms.rewrite(&aws, &String::from_utf8_lossy(&bytes)) {
+                Some(text) => Bytes::from(text),
+                None => bytes,
+            }
+        }
         _ => bytes,
     };
     let outcome = format!("{outcome_prefix}{}", error_code(status, &headers, &bytes));
@@ -473,13 +532,14 @@ fn http_headers(pairs: &[(String, String)]) -> http::HeaderMap {
 
 async fn forward(
     state: &State,
+    upstream: &str,
     parts: &http::request::Parts,
     path: &str,
     body: Bytes,
 ) -> Result<(u16, http::HeaderMap, Bytes)> {
     let mut request = state
         .http
-        .request(parts.method.clone(), format!("{}{path}", state.moto.base()));
+        .request(parts.method.clone(), format!("{upstream}{path}"));
     for (k, v) in &parts.headers {
         if !matches!(
             k.as_str(),
@@ -517,88 +577,4 @@ fn record(
     };
     tracing::debug!(%entry, "proxy");
     lock(&state.log).push(entry);
-}
-
-#[derive(Deserialize)]
-struct LatencyBody {
-    millis: u64,
-}
-
-#[derive(Deserialize)]
-struct LambdaBody {
-    url: String,
-}
-
-fn query_param<'a>(path: &'a str, key: &str) -> Option<&'a str> {
-    path.split_once('?')?
-        .1
-        .split('&')
-        .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
-}
-
-/// The control API.
-async fn control(state: &State, method: &Method, path: &str, body: &[u8]) -> Answer {
-    let route = path.split('?').next().unwrap_or(path);
-    let bad = |message: String| json_answer(400, &serde_json::json!({ "error": message }));
-    match (method.as_str(), route) {
-        ("GET", "/log") => json_answer(200, &*lock(&state.log)),
-        ("DELETE", "/log") => {
-            lock(&state.log).clear();
-            json_answer(200, &serde_json::json!({}))
-        }
-        ("POST", "/faults") => match serde_json::from_slice::<Fault>(body) {
-            Ok(fault) => {
-                lock(&state.faults).push(fault);
-                json_answer(200, &serde_json::json!({}))
-            }
-            Err(e) => bad(e.to_string()),
-        },
-        ("DELETE", "/faults") => {
-            lock(&state.faults).clear();
-            json_answer(200, &serde_json::json!({}))
-        }
-        ("PUT", "/latency") => match serde_json::from_slice::<LatencyBody>(body) {
-            Ok(l) => {
-                *lock(&state.latency) = Duration::from_millis(l.millis);
-                json_answer(200, &serde_json::json!({}))
-            }
-            Err(e) => bad(e.to_string()),
-        },
-        ("GET", "/resolve") => {
-            let Some(name) = query_param(path, "name") else {
-                return bad("name is required".into());
-            };
-            match state.fronts.resolve(name).await {
-                Ok(Some(address)) => answer(200, vec![], address.to_string()),
-                Ok(None) => answer(404, vec![], format!("NXDOMAIN {name}")),
-                Err(e) => answer(502, vec![], format!("SERVFAIL {name}: {e:#}")),
-            }
-        }
-        ("GET", "/ca.pem") => answer(200, vec![], state.fronts.ca_pem()),
-        ("PUT", r) if r.starts_with("/fronts/") => {
-            let region = &r["/fronts/".len()..];
-            match serde_json::from_slice::<FrontState>(body) {
-                Ok(front) => match state.fronts.set_state(region, front).await {
-                    Ok(()) => json_answer(200, &serde_json::json!({})),
-                    Err(e) => bad(e.to_string()),
-                },
-                Err(e) => bad(e.to_string()),
-            }
-        }
-        ("PUT", r) if r.starts_with("/lambda/") => {
-            let region = &r["/lambda/".len()..];
-            match serde_json::from_slice::<LambdaBody>(body) {
-                Ok(l) => match state.fronts.set_lambda_endpoint(region, &l.url).await {
-                    Ok(()) => json_answer(200, &serde_json::json!({})),
-                    Err(e) => bad(e.to_string()),
-                },
-                Err(e) => bad(e.to_string()),
-            }
-        }
-        _ => answer(
-            StatusCode::NOT_FOUND.as_u16(),
-            vec![],
-            "no such bench route",
-        ),
-    }
 }

@@ -15,7 +15,7 @@
 //!   every failed change as AWS does.
 //!
 //! Each accepted batch gets its own change id and is `PENDING` until a set
-//! propagation time has passed ([`Changes`]).
+//! propagation time has passed on the bench's clock ([`Changes`]).
 //!
 //! A valid batch is then forwarded to moto in a form moto applies faithfully:
 //! CREATEs become UPSERTs (the check above already proved there is nothing to
@@ -28,7 +28,9 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail};
 
+use crate::clock::Clock;
 use crate::moto_client::MotoClient;
+pub use crate::propagation::Changes;
 use crate::xml::{self, Element};
 
 /// An alias target, normalized for comparison.
@@ -251,67 +253,6 @@ pub fn invalid_change_batch(messages: &[String]) -> String {
     )
 }
 
-/// Change ids and their propagation. moto answers every change batch with
-/// the same change id and `INSYNC` at once; AWS gives each batch its own id,
-/// answers `PENDING`, and turns `INSYNC` once the change has reached every
-/// name server (typically within 60 seconds).
-#[derive(Debug, Default)]
-pub struct Changes {
-    submitted: Mutex<HashMap<String, (std::time::Instant, String)>>,
-    propagation: Mutex<std::time::Duration>,
-    counter: std::sync::atomic::AtomicU64,
-}
-
-impl Changes {
-    /// How long a change stays `PENDING` (zero by default).
-    pub fn set_propagation(&self, propagation: std::time::Duration) {
-        *self.propagation.lock().unwrap_or_else(|p| p.into_inner()) = propagation;
-    }
-
-    /// Gives moto's answer to an accepted batch its own change id, `PENDING`.
-    pub fn record(&self, moto_answer: &str) -> String {
-        let n = self
-            .counter
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let id = format!("CB{:012X}", n + 1);
-        let submitted_at = moto_answer
-            .split("<SubmittedAt>")
-            .nth(1)
-            .and_then(|r| r.split("</SubmittedAt>").next())
-            .unwrap_or("1970-01-01T00:00:00Z")
-            .to_owned();
-        self.submitted
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id.clone(), (std::time::Instant::now(), submitted_at));
-        let moto_id = moto_answer
-            .split("<Id>")
-            .nth(1)
-            .and_then(|r| r.split("</Id>").next())
-            .unwrap_or("/change/C2682N5HXP0BZ4")
-            .to_owned();
-        moto_answer
-            .replace(&moto_id, &format!("/change/{id}"))
-            .replace("<Status>INSYNC</Status>", "<Status>PENDING</Status>")
-    }
-
-    /// The answer to GetChange for an id this layer gave, if it gave it.
-    pub fn get(&self, id: &str) -> Option<String> {
-        let id = id.trim_start_matches("/change/");
-        let submitted = self.submitted.lock().unwrap_or_else(|p| p.into_inner());
-        let (at, submitted_at) = submitted.get(id)?;
-        let propagation = *self.propagation.lock().unwrap_or_else(|p| p.into_inner());
-        let status = if at.elapsed() >= propagation {
-            "INSYNC"
-        } else {
-            "PENDING"
-        };
-        Some(format!(
-            "<?xml version=\"1.0\"?>\n<GetChangeResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><ChangeInfo><Id>/change/{id}</Id><Status>{status}</Status><SubmittedAt>{submitted_at}</SubmittedAt></ChangeInfo></GetChangeResponse>"
-        ))
-    }
-}
-
 /// Per-zone locks and the calls to moto the layer needs.
 #[derive(Debug, Clone)]
 pub struct Route53Fidelity {
@@ -321,22 +262,34 @@ pub struct Route53Fidelity {
     pub changes: Arc<Changes>,
 }
 
+/// A batch that passed the check, ready for moto.
+#[derive(Debug)]
+pub struct Accepted {
+    /// The body to forward (CREATEs as UPSERTs, names normalized).
+    pub body: String,
+    /// The zone's records before the batch: what name servers keep serving
+    /// until the change is INSYNC.
+    pub before: Vec<RecordSet>,
+    /// The zone stays locked until this is dropped.
+    pub guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
 /// What to do with a change batch.
 #[derive(Debug)]
 pub enum Verdict {
-    /// Forward this body to moto (the lock is held until it is dropped).
-    Forward(String, tokio::sync::OwnedMutexGuard<()>),
+    /// Forward the batch to moto.
+    Forward(Accepted),
     /// Refuse with these messages.
     Refuse(Vec<String>),
 }
 
 impl Route53Fidelity {
-    /// The layer over the moto at `moto`.
-    pub fn new(moto: MotoClient) -> Self {
+    /// The layer over the moto at `moto`, its propagation on `clock`.
+    pub fn new(moto: MotoClient, clock: Clock) -> Self {
         Route53Fidelity {
             moto,
             locks: Arc::default(),
-            changes: Arc::default(),
+            changes: Arc::new(Changes::new(clock)),
         }
     }
 
@@ -387,7 +340,11 @@ impl Route53Fidelity {
         let zone_name = self.zone_name(zone).await?;
         let current = self.current_records(zone).await?;
         Ok(match validate(&current, &zone_name, &changes) {
-            Ok(()) => Verdict::Forward(rewrite_for_moto(body), guard),
+            Ok(()) => Verdict::Forward(Accepted {
+                body: rewrite_for_moto(body),
+                before: current,
+                guard,
+            }),
             Err(messages) => Verdict::Refuse(messages),
         })
     }

@@ -6,9 +6,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
 use aws_sdk_route53::types::{
-    AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+    Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
 };
 use multiregion_bench::{Bench, Fault, FaultKind};
+
+mod common;
+use common::{alias, change};
 
 async fn sdk(bench: &Bench, region: &str) -> SdkConfig {
     multiregion_bench::seed::sdk_config(bench, region, "AKIDTEST").await
@@ -22,30 +25,6 @@ async fn zone(client: &aws_sdk_route53::Client) -> Result<String> {
         .send()
         .await?;
     Ok(created.hosted_zone().context("zone")?.id().to_owned())
-}
-
-fn alias(name: &str, target: &str) -> ResourceRecordSet {
-    ResourceRecordSet::builder()
-        .name(name)
-        .r#type(RrType::A)
-        .alias_target(
-            AliasTarget::builder()
-                .dns_name(target)
-                .hosted_zone_id("Z2FDTNDATAQYW2")
-                .evaluate_target_health(false)
-                .build()
-                .expect("alias"),
-        )
-        .build()
-        .expect("record")
-}
-
-fn change(action: ChangeAction, set: ResourceRecordSet) -> Change {
-    Change::builder()
-        .action(action)
-        .resource_record_set(set)
-        .build()
-        .expect("change")
 }
 
 async fn apply(

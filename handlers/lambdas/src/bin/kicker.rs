@@ -16,6 +16,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         route53: environment.route53(None).await,
         cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
         sfn: aws_sdk_sfn::Client::new(&sdk),
+        sns: aws_sdk_sns::Client::new(&sdk),
         probe: environment.prober()?,
         deployment: environment.deployment.clone(),
         region: environment.region.clone(),

@@ -100,7 +100,8 @@ pub struct Emulator {
     region: String,
     port: u16,
     dir: PathBuf,
-    emulator: Child,
+    /// Held: the emulator is killed when this is dropped.
+    _process: Child,
     functions: Vec<Child>,
 }
 
@@ -151,7 +152,7 @@ impl Emulator {
             region: region.to_owned(),
             port,
             dir: dir.to_owned(),
-            emulator,
+            _process: emulator,
             functions: Vec::new(),
         })
     }
@@ -203,6 +204,11 @@ impl Emulator {
                     .envs(bench.env().into_iter().filter(|(k, _)| {
                         !k.starts_with("AWS_ACCESS") && !k.starts_with("AWS_SECRET")
                     }))
+                    // The region's functions share one resolver (its cache).
+                    .env(
+                        multiregion_core::probe::ENV_TEST_RESOLVER,
+                        bench.resolver_url_for(&self.region),
+                    )
                     .env(ENV_DEPLOYMENT, deployment.to_json())
                     .env("RUST_LOG", "info")
                     .stdin(Stdio::null())
@@ -222,7 +228,8 @@ impl Emulator {
 #[derive(Debug)]
 pub struct Bridge {
     port: u16,
-    child: Child,
+    /// Held: the bridge is killed when this is dropped.
+    _process: Child,
     http: reqwest::Client,
 }
 
@@ -259,7 +266,7 @@ impl Bridge {
             .context("no port")? as u16;
         Ok(Bridge {
             port,
-            child,
+            _process: child,
             http: reqwest::Client::new(),
         })
     }

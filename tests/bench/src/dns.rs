@@ -1,0 +1,104 @@
+//! DNS as clients see it: named resolvers (a region's Lambda functions
+//! share one, a client outside AWS has its own) that ask the zone's name
+//! servers and cache the answer for the TTL on the bench's [`Clock`].
+//!
+//! The name servers answer from the live records in moto once every change
+//! to the name is INSYNC, and from the records as they were before the
+//! oldest pending change until then ([`Changes::served_before_insync`]). A
+//! name resolves, through its alias target's region, to that region's front.
+//! With the TTL at zero (the default) nothing is cached and every lookup
+//! sees the live records, as before.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::clock::{Clock, EpochMs};
+use crate::fronts::{Fronts, region_of_regional_domain};
+use crate::propagation::Changes;
+use crate::route53::normalize;
+
+/// The resolver a lookup without a name uses.
+pub const DEFAULT_RESOLVER: &str = "default";
+
+/// A cached answer: the address (`None`: NXDOMAIN) and when it expires.
+type Cached = (Option<SocketAddr>, EpochMs);
+
+/// The bench's resolvers.
+#[derive(Debug)]
+pub struct Resolvers {
+    clock: Clock,
+    ttl: Mutex<Duration>,
+    cache: Mutex<HashMap<(String, String), Cached>>,
+}
+
+impl Resolvers {
+    /// Resolvers on `clock`, caching nothing yet.
+    pub fn new(clock: Clock) -> Self {
+        Resolvers {
+            clock,
+            ttl: Mutex::default(),
+            cache: Mutex::default(),
+        }
+    }
+
+    /// How long resolvers cache an answer (zero: not at all).
+    pub fn set_ttl(&self, ttl: Duration) {
+        *self.ttl.lock().unwrap_or_else(|p| p.into_inner()) = ttl;
+    }
+
+    /// Forgets every cached answer.
+    pub fn flush(&self) {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// Resolves `name` with `resolver`: from its cache while the answer is
+    /// fresh, else from the name servers.
+    pub async fn resolve(
+        &self,
+        resolver: &str,
+        name: &str,
+        changes: &Changes,
+        fronts: &Fronts,
+    ) -> Result<Option<SocketAddr>> {
+        let key = (resolver.to_owned(), normalize(name));
+        let now = self.clock.now_ms();
+        if let Some((answer, expires)) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            && *expires > now
+        {
+            return Ok(*answer);
+        }
+        let answer = match changes.served_before_insync(name) {
+            Some(sets) => {
+                let region = sets
+                    .iter()
+                    .filter(|set| set.rtype == "A")
+                    .find_map(|set| region_of_regional_domain(&set.alias.as_ref()?.dns_name));
+                match region {
+                    Some(region) => Some(fronts.ensure(&region).await?),
+                    None => None,
+                }
+            }
+            None => fronts.resolve(name).await?,
+        };
+        let ttl = self
+            .ttl
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_millis() as EpochMs;
+        if ttl > 0 && answer.is_some() {
+            self.cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key, (answer, now + ttl));
+        }
+        Ok(answer)
+    }
+}

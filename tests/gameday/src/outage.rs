@@ -1,0 +1,163 @@
+//! Outages, injected at the network edge only: a region's data-plane front
+//! stops answering, and optionally its regional AWS endpoints answer 503
+//! through the proxy. Nothing inside our code is touched. Route 53 is
+//! global (its control plane lives in us-east-1) and no regional outage
+//! fails it (DESIGN §3.4).
+//!
+//! When the active region's data plane goes, a client outside AWS (its own
+//! resolver, its own cache) probes the public name every five seconds until
+//! it answers from the other region: the timeline's "first answer from the
+//! new region".
+
+use anyhow::Result;
+use multiregion_bench::clock::EpochMs;
+use multiregion_bench::{Fault, FaultKind, FrontState};
+
+use crate::gameday::{Agenda, GameDay};
+use crate::timeline::Kind;
+
+/// How often the client probes the public name while it waits.
+const CLIENT_PROBE_MS: EpochMs = 5_000;
+
+/// The regional services an [`Outage`] with `aws` fails. Route 53 is global.
+const REGIONAL_SERVICES: [&str; 6] = [
+    "lambda",
+    "monitoring",
+    "sns",
+    "events",
+    "apigateway",
+    "logs",
+];
+
+/// An outage injected at a region's edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outage {
+    /// What the region's data-plane front does.
+    pub front: FrontState,
+    /// The region's Lambda endpoint answers 5xx.
+    pub lambda: bool,
+    /// Every regional AWS endpoint answers 5xx (Lambda included).
+    pub aws: bool,
+}
+
+impl Outage {
+    /// The data plane refuses connections; AWS's APIs still answer.
+    pub fn data_plane() -> Outage {
+        Outage {
+            front: FrontState::Refuse,
+            lambda: false,
+            aws: false,
+        }
+    }
+
+    /// The data plane and Lambda are down.
+    pub fn lambda() -> Outage {
+        Outage {
+            lambda: true,
+            ..Outage::data_plane()
+        }
+    }
+
+    /// The data plane and every regional AWS endpoint are down.
+    pub fn region() -> Outage {
+        Outage {
+            lambda: true,
+            aws: true,
+            ..Outage::data_plane()
+        }
+    }
+}
+
+impl std::fmt::Display for Outage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.front {
+            FrontState::Up => f.write_str("the data plane answers")?,
+            FrontState::Refuse => f.write_str("the data plane refuses connections")?,
+            FrontState::Hang => f.write_str("the data plane hangs")?,
+            FrontState::Status(code) => write!(f, "the data plane answers {code}")?,
+        }
+        if self.aws {
+            f.write_str("; every regional AWS endpoint answers 503")
+        } else if self.lambda {
+            f.write_str("; Lambda answers 503")
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Watch {
+    /// The region the client waits to leave.
+    pub(crate) leaving: String,
+}
+
+impl GameDay {
+    /// Injects `outage` in `region` now.
+    pub async fn outage(&mut self, region: &str, outage: Outage) -> Result<()> {
+        let now = self.now();
+        let bench = &self.runtime.bench;
+        bench.fronts().set_state(region, outage.front).await?;
+        let services: &[&str] = match (outage.aws, outage.lambda) {
+            (true, _) => &REGIONAL_SERVICES,
+            (false, true) => &["lambda"],
+            (false, false) => &[],
+        };
+        for service in services {
+            bench.proxy().add_fault(
+                Fault::new(FaultKind::Unavailable)
+                    .region(region)
+                    .service(service),
+            );
+        }
+        self.outages.insert(region.to_owned(), outage);
+        // When the active region's data plane goes, a client outside AWS
+        // starts waiting for an answer from the other region.
+        let active = self.runtime.active_view().await?.active_region;
+        if outage.front != FrontState::Up && active.as_ref().map(|r| r.as_str()) == Some(region) {
+            if self.watch.is_none() {
+                self.plan(now + CLIENT_PROBE_MS, Agenda::ClientProbe);
+            }
+            self.watch = Some(Watch {
+                leaving: region.to_owned(),
+            });
+        }
+        self.timeline
+            .add(now, Kind::Outage, region, outage.to_string());
+        Ok(())
+    }
+
+    /// Ends the outage of `region` now.
+    pub async fn recover(&mut self, region: &str) -> Result<()> {
+        let bench = &self.runtime.bench;
+        bench.fronts().set_state(region, FrontState::Up).await?;
+        bench.proxy().clear_faults_in(region);
+        self.outages.remove(region);
+        self.timeline.add(self.now(), Kind::Recovery, region, "");
+        Ok(())
+    }
+
+    pub(crate) async fn client_probe(&mut self, now: EpochMs) {
+        let Some(watch) = self.watch.clone() else {
+            return;
+        };
+        let name = self.runtime.deployment.active_name.clone();
+        match self.client.probe(&name).await {
+            Ok(answer) if answer.region.as_str() != watch.leaving => {
+                self.client_answers += 1;
+                self.timeline.add(
+                    now,
+                    Kind::FirstAnswer,
+                    answer.region.as_str(),
+                    format!("{name} answered from {}", answer.region),
+                );
+                self.watch = None;
+            }
+            Ok(_) => {
+                self.client_answers += 1;
+                self.plan(now + CLIENT_PROBE_MS, Agenda::ClientProbe);
+            }
+            Err(_) => self.plan(now + CLIENT_PROBE_MS, Agenda::ClientProbe),
+        }
+    }
+}

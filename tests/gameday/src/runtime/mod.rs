@@ -1,0 +1,570 @@
+//! The failover runtime, running for real on 127.0.0.1:
+//!
+//! - AWS: moto behind the bench's proxy (Route 53 fidelity, faults, log);
+//! - the data plane: the bench's per-region fronts;
+//! - Lambda: one cargo-lambda emulator per region (`--only-lambda-apis`),
+//!   with the SHIPPED bootstraps from the package's zips attached, each with
+//!   its region's `AWS_REGION` and access key;
+//! - Step Functions: `tests/sfn/bridge.mjs` (aws-local-stepfunctions), whose
+//!   Tasks invoke the emulators through the proxy;
+//! - notifications: each region's topic in moto, subscribed by an SQS queue;
+//! - the detection apparatus (alarm, alarm topic and the kicker's
+//!   subscription, schedule rule) as the provider creates it
+//!   ([`apparatus`]).
+//!
+//! [`Options`] chooses the clock: the wall clock with the state machine's
+//! waits shortened (the handler crate's execution tests), or the bench's
+//! virtual clock with AWS's documented propagation and TTL (the game-day
+//! scenarios).
+
+pub mod apparatus;
+#[path = "../../../../handlers/core/tests/support/mod.rs"]
+pub mod core_support;
+pub mod processes;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use aws_sdk_sfn::types::ExecutionStatus;
+use multiregion_bench::clock::EpochMs;
+use multiregion_bench::{Bench, Clock, LogEntry};
+use multiregion_core::aws::{AwsSettings, route53_client_from};
+use multiregion_core::deployment::{CONTRACT_VERSION, DeployedRegion, Deployment, Target};
+use multiregion_core::estimate::figures::{ALIAS_TTL_SECONDS, ROUTE53_PROPAGATION_SECONDS};
+use multiregion_core::naming::{Component, Names};
+use multiregion_core::settings::{FailoverSettings, HealthCheck};
+use multiregion_core::statemachine::{Timing, definition_json};
+use multiregion_core::{Ledger, Pair, Reason, Region, RetryPolicy, SwapRequest};
+use serde_json::Value;
+
+pub use core_support::{ACTIVE_NAME, EAST, STANDBY_NAME, WEST};
+use processes::{Bridge, Emulator, Package};
+
+/// The account of everything the runtime creates.
+pub const ACCOUNT: &str = "123456789012";
+/// The resource's `name`.
+pub const NAME: &str = "orders";
+
+/// How the runtime is started.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// `None`: the wall clock, the state machine's Wait states and Retry
+    /// pauses shortened (to 200 ms and 20 ms). `Some(start)`: the bench's
+    /// virtual clock from `start` (milliseconds since the epoch), waits as
+    /// defined.
+    pub virtual_start: Option<EpochMs>,
+    /// The health check (the alarm, the schedule, the probe timeout).
+    pub health: HealthCheck,
+    /// The failover settings (the alarm's actions, the cooldown).
+    pub failover: FailoverSettings,
+    /// How long Route 53 changes stay PENDING.
+    pub route53_propagation: Duration,
+    /// How long resolvers cache an answer.
+    pub dns_ttl: Duration,
+}
+
+impl Options {
+    /// The wall clock, waits shortened, Route 53 PENDING for 300 ms, no DNS
+    /// caching: for tests of the state machine's steps.
+    pub fn wall() -> Options {
+        Options {
+            virtual_start: None,
+            health: HealthCheck {
+                timeout_ms: 2000,
+                ..HealthCheck::default()
+            },
+            failover: FailoverSettings::default(),
+            route53_propagation: Duration::from_millis(300),
+            dns_ttl: Duration::ZERO,
+        }
+    }
+
+    /// The virtual clock from `start`, with Route 53's documented propagation
+    /// and the alias TTL (see `multiregion_core::estimate::figures`).
+    pub fn virtual_at(start: EpochMs) -> Options {
+        Options {
+            virtual_start: Some(start),
+            health: HealthCheck::default(),
+            failover: FailoverSettings::default(),
+            route53_propagation: Duration::from_secs(ROUTE53_PROPAGATION_SECONDS),
+            dns_ttl: Duration::from_secs(ALIAS_TTL_SECONDS),
+        }
+    }
+}
+
+/// The access key a region's functions sign with, so the proxy log and the
+/// fault filters can tell the regions apart.
+pub fn access_key(region: &str) -> String {
+    format!("AKID{}", region.replace('-', "").to_uppercase())
+}
+
+/// Everything running for one test.
+#[derive(Debug)]
+pub struct Runtime {
+    pub options: Options,
+    pub bench: Bench,
+    pub pair: Pair,
+    pub deployment: Deployment,
+    pub names: Names,
+    pub bridge: Bridge,
+    emulators: HashMap<String, Emulator>,
+    queues: HashMap<String, String>,
+    pub alarm_topics: HashMap<String, String>,
+    pub sfn: HashMap<String, aws_sdk_sfn::Client>,
+    pub cloudwatch: HashMap<String, aws_sdk_cloudwatch::Client>,
+    pub route53: aws_sdk_route53::Client,
+    pub http: reqwest::Client,
+    dir: PathBuf,
+}
+
+/// A finished execution, with its history from the bridge.
+#[derive(Debug)]
+pub struct Finished {
+    pub arn: String,
+    pub status: ExecutionStatus,
+    pub events: Vec<Value>,
+    pub millis: f64,
+}
+
+impl Finished {
+    /// Events of `kind` at `state`.
+    pub fn events_at(&self, kind: &str, state: &str) -> Vec<&Value> {
+        self.events
+            .iter()
+            .filter(|e| e["type"] == kind && e["state"] == state)
+            .collect()
+    }
+
+    /// State transitions as Step Functions bills them: every state entered,
+    /// and every retry.
+    pub fn transitions(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|e| e["type"] == "StateEntered" || e["type"] == "StateRetried")
+            .count()
+    }
+
+    /// The states entered, in order.
+    pub fn path(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter(|e| e["type"] == "StateEntered")
+            .filter_map(|e| e["state"].as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
+impl Runtime {
+    /// Starts everything on the wall clock ([`Options::wall`]).
+    pub async fn start() -> Result<Runtime> {
+        Runtime::start_with(Options::wall()).await
+    }
+
+    /// Starts everything, with `us-east-1` active (ledger generation 1,
+    /// written two hours before the clock's start, reason `create`).
+    pub async fn start_with(options: Options) -> Result<Runtime> {
+        core_support::init_logs();
+        let bench = match options.virtual_start {
+            Some(start) => Bench::start_with_clock(Clock::starting_at(start)).await?,
+            None => Bench::start().await?,
+        };
+        let dir = bench.dir().join("runtime");
+        std::fs::create_dir_all(&dir)?;
+        let package = Package::open(&dir)?;
+        let setup_route53 = core_support::route53(&bench, "setup").await;
+        let zone = core_support::create_zone(&setup_route53).await?;
+        let east = core_support::create_region(&bench, EAST).await?;
+        let west = core_support::create_region(&bench, WEST).await?;
+        let pair = Pair {
+            hosted_zone_id: zone.clone(),
+            active_name: ACTIVE_NAME.into(),
+            standby_name: STANDBY_NAME.into(),
+            regions: [east, west],
+        };
+        let two_hours_ago = bench.clock().now_ms() / 1000 - 7200;
+        multiregion_core::swap::swap(
+            &setup_route53,
+            &pair,
+            &SwapRequest {
+                target: Region::new(EAST)?,
+                reason: Reason::Create,
+                execution: None,
+                epoch: two_hours_ago,
+            },
+            RetryPolicy::default(),
+        )
+        .await?;
+
+        let names = Names::new(NAME)?;
+        let mut emulators = HashMap::from([
+            (EAST.to_owned(), Emulator::start(&dir, EAST, &names).await?),
+            (WEST.to_owned(), Emulator::start(&dir, WEST, &names).await?),
+        ]);
+        // Step Functions invokes through the proxy, which sends each call to
+        // its region's emulator: regional faults and the log cover it.
+        let lambda: HashMap<&str, String> = emulators
+            .keys()
+            .map(|r| (r.as_str(), bench.endpoint_url()))
+            .collect();
+        let mut config = serde_json::json!({ "lambda": lambda, "account": ACCOUNT });
+        if bench.clock().is_virtual() {
+            config["clock"] = format!("{}/__bench", bench.endpoint_url()).into();
+        }
+        let bridge = Bridge::start(&dir, &config).await?;
+
+        let mut regions = Vec::new();
+        let mut queues = HashMap::new();
+        let mut alarm_topics = HashMap::new();
+        let mut sfn = HashMap::new();
+        let mut cloudwatch = HashMap::new();
+        for endpoints in &pair.regions {
+            let region = endpoints.region.as_str();
+            let sdk = core_support::sdk(&bench, region, "setup").await;
+            let client = aws_sdk_sfn::Client::from_conf(
+                aws_sdk_sfn::config::Builder::from(&sdk)
+                    .endpoint_url(bridge.url())
+                    .build(),
+            );
+            let machine = client
+                .create_state_machine()
+                .name(names.state_machine())
+                .definition(definition_json(
+                    &names,
+                    &endpoints.region,
+                    ACCOUNT,
+                    &Timing::default(),
+                ))
+                .role_arn(format!(
+                    "arn:aws:iam::{ACCOUNT}:role/{}",
+                    names.state_machine_role(&endpoints.region)
+                ))
+                .send()
+                .await?;
+            let sns = aws_sdk_sns::Client::new(&sdk);
+            let (topic, queue) =
+                apparatus::notification_topic(&bench, &sns, region, &names).await?;
+            queues.insert(region.to_owned(), queue);
+            let alarm_topic = apparatus::alarm_topic(&sns, &names, region).await?;
+            let watch = aws_sdk_cloudwatch::Client::new(&sdk);
+            apparatus::put_alarm(
+                &watch,
+                &names,
+                &options.health,
+                &options.failover,
+                &alarm_topic,
+            )
+            .await?;
+            apparatus::schedule(&bench, &names, &options.health, region).await?;
+            alarm_topics.insert(region.to_owned(), alarm_topic);
+            cloudwatch.insert(region.to_owned(), watch);
+            sfn.insert(region.to_owned(), client);
+            let target = |t: &multiregion_core::AliasTarget| Target {
+                dns_name: t.dns_name.clone(),
+                hosted_zone_id: t.hosted_zone_id.clone(),
+            };
+            regions.push(DeployedRegion {
+                region: endpoints.region.clone(),
+                active_target: target(&endpoints.active_target),
+                standby_target: target(&endpoints.standby_target),
+                state_machine_arn: machine.state_machine_arn().to_owned(),
+                notification_topic_arn: topic,
+            });
+        }
+        let [first, second]: [DeployedRegion; 2] = regions
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("two regions"))?;
+        let deployment = Deployment {
+            contract: CONTRACT_VERSION,
+            name: NAME.into(),
+            resource_id: multiregion_core::naming::resource_id(ACTIVE_NAME, &zone),
+            hosted_zone_id: zone,
+            active_name: ACTIVE_NAME.into(),
+            standby_name: STANDBY_NAME.into(),
+            health_path: "health".into(),
+            probe_timeout_ms: options.health.timeout_ms,
+            cooldown_seconds: options.failover.cooldown_seconds,
+            notification_max_age_seconds: 600,
+            alarm_name: names.alarm(),
+            metric_namespace: "Multiregion".into(),
+            regions: [first, second],
+        };
+        deployment.check()?;
+        for (region, emulator) in &mut emulators {
+            emulator
+                .attach_all(&package, &bench, &bridge, &deployment, &names)
+                .await?;
+            bench
+                .fronts()
+                .set_lambda_endpoint(region, &emulator.url())
+                .await?;
+        }
+        bench
+            .proxy()
+            .set_route53_propagation(options.route53_propagation);
+        bench.proxy().set_dns_ttl(options.dns_ttl);
+        if !bench.clock().is_virtual() {
+            bridge.shorten_waits().await?;
+        }
+        bench.proxy().clear_log();
+        let route53 = route53_client_from(
+            &core_support::sdk(&bench, EAST, "test").await,
+            &AwsSettings::default(),
+        );
+        Ok(Runtime {
+            options,
+            bench,
+            pair,
+            deployment,
+            names,
+            bridge,
+            emulators,
+            queues,
+            alarm_topics,
+            sfn,
+            cloudwatch,
+            route53,
+            http: reqwest::Client::new(),
+            dir,
+        })
+    }
+
+    /// The emulator URL of `region`.
+    pub fn lambda_url(&self, region: &str) -> String {
+        self.emulators[region].url()
+    }
+
+    /// Invokes `component`'s function in `region` with `event`; `Err` holds
+    /// the Lambda error type and message.
+    pub async fn invoke(
+        &self,
+        region: &str,
+        component: Component,
+        event: &Value,
+    ) -> Result<Result<Value, (String, String)>> {
+        let url = format!(
+            "{}/2015-03-31/functions/{}/invocations",
+            self.lambda_url(region),
+            self.names.function(component)
+        );
+        let response = self
+            .http
+            .post(url)
+            .json(event)
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await?;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            Ok(Ok(body))
+        } else if let Some(kind) = body["errorType"].as_str() {
+            Ok(Err((
+                kind.to_owned(),
+                body["errorMessage"].as_str().unwrap_or_default().to_owned(),
+            )))
+        } else {
+            bail!("invoking {component:?} in {region}: HTTP {status}: {body}")
+        }
+    }
+
+    /// Puts the alarm of `region` into ALARM (as CloudWatch would when the
+    /// pinger fails) and returns the SNS event CloudWatch would deliver.
+    pub async fn alarm_fires(&self, region: &str) -> Result<Value> {
+        let watch = &self.cloudwatch[region];
+        watch
+            .set_alarm_state()
+            .alarm_name(self.names.alarm())
+            .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+            .state_reason("Threshold Crossed: the pinger failed")
+            .send()
+            .await?;
+        let alarms = watch
+            .describe_alarms()
+            .alarm_names(self.names.alarm())
+            .send()
+            .await?;
+        let alarm = alarms.metric_alarms().first().context("no alarm")?;
+        let changed = alarm.state_updated_timestamp().context("no state time")?;
+        let changed = chrono::DateTime::from_timestamp(changed.secs(), changed.subsec_nanos())
+            .context("time")?
+            .format("%Y-%m-%dT%H:%M:%S%.3f%z")
+            .to_string();
+        Ok(sns_alarm_event(region, &self.names.alarm(), &changed))
+    }
+
+    /// The documented pause, in `region`: the alarm's actions disabled. (moto
+    /// lacks DisableAlarmActions, so the alarm is put again with
+    /// `ActionsEnabled` false: DescribeAlarms, which the kicker reads,
+    /// answers the same.)
+    pub async fn pause(&self, region: &str) -> Result<()> {
+        let paused = FailoverSettings {
+            automatic: false,
+            ..self.options.failover
+        };
+        apparatus::put_alarm(
+            &self.cloudwatch[region],
+            &self.names,
+            &self.options.health,
+            &paused,
+            &self.alarm_topics[region],
+        )
+        .await
+    }
+
+    /// Starts an execution in `region` directly (as an operator would).
+    pub async fn start_execution(&self, region: &str, name: &str, input: &Value) -> Result<String> {
+        let started = self.sfn[region]
+            .start_execution()
+            .state_machine_arn(
+                &self
+                    .deployment
+                    .region(&Region::new(region)?)
+                    .context("region")?
+                    .state_machine_arn,
+            )
+            .name(name)
+            .input(input.to_string())
+            .send()
+            .await?;
+        Ok(started.execution_arn().to_owned())
+    }
+
+    /// The bridge's history of the execution `arn`: `status`, `error`,
+    /// `cause`, `millis` and `events`.
+    pub async fn history(&self, arn: &str) -> Result<Value> {
+        Ok(self
+            .http
+            .get(format!("{}/__bridge/history", self.bridge.url()))
+            .query(&[("executionArn", arn)])
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
+    }
+
+    /// Waits until the execution `arn` ends (polling DescribeExecution, on
+    /// the wall clock).
+    pub async fn finished(&self, arn: &str) -> Result<Finished> {
+        let region = arn.split(':').nth(3).context("an execution ARN")?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+        loop {
+            let described = self.sfn[region]
+                .describe_execution()
+                .execution_arn(arn)
+                .send()
+                .await?;
+            if described.status() != &ExecutionStatus::Running {
+                let history = self.history(arn).await?;
+                return Ok(Finished {
+                    arn: arn.to_owned(),
+                    status: described.status().clone(),
+                    events: history["events"].as_array().cloned().unwrap_or_default(),
+                    millis: history["millis"].as_f64().unwrap_or_default(),
+                });
+            }
+            if tokio::time::Instant::now() > deadline {
+                bail!("{arn} did not finish within 90 s");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// What Route 53 says now.
+    pub async fn active_view(&self) -> Result<multiregion_core::ActiveView> {
+        Ok(
+            multiregion_core::dns::read_active(&self.route53, &self.pair)
+                .await?
+                .1,
+        )
+    }
+
+    /// The ledger now.
+    pub async fn ledger(&self) -> Result<Ledger> {
+        self.active_view()
+            .await?
+            .last_swap()
+            .cloned()
+            .context("no ledger")
+    }
+
+    /// The notifications published to `region`'s topic so far (the JSON
+    /// messages, read through the topic's SQS subscriber).
+    pub async fn notifications(&self, region: &str) -> Result<Vec<Value>> {
+        apparatus::received(self.bench.moto_url(), region, &self.queues[region]).await
+    }
+
+    /// The proxy's log.
+    pub fn aws_log(&self) -> Vec<LogEntry> {
+        self.bench.proxy().log()
+    }
+
+    /// The bridge's log of Step Functions calls and Lambda invocations.
+    pub async fn bridge_calls(&self) -> Result<Vec<Value>> {
+        Ok(self
+            .http
+            .get(format!("{}/__bridge/calls", self.bridge.url()))
+            .send()
+            .await?
+            .json()
+            .await?)
+    }
+
+    /// Lines a function's bootstrap logged (JSON), for timings.
+    pub fn function_logs(&self, region: &str, component: Component) -> Vec<Value> {
+        std::fs::read_to_string(
+            self.dir
+                .join(format!("{region}-{}.log", component.as_str())),
+        )
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+    }
+
+    /// The directory of this run's logs.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+/// The state names every test refers to.
+pub use multiregion_core::statemachine::states as state;
+
+/// An SNS event as Lambda receives it, carrying a CloudWatch alarm
+/// notification.
+pub fn sns_alarm_event(region: &str, alarm: &str, state_change_time: &str) -> Value {
+    let message = serde_json::json!({
+        "AlarmName": alarm,
+        "AlarmDescription": "the active name stopped answering",
+        "AWSAccountId": ACCOUNT,
+        "NewStateValue": "ALARM",
+        "NewStateReason": "Threshold Crossed",
+        "StateChangeTime": state_change_time,
+        "Region": region,
+        "AlarmArn": format!("arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{alarm}"),
+        "OldStateValue": "OK",
+    });
+    serde_json::json!({
+        "Records": [{
+            "EventSource": "aws:sns",
+            "EventVersion": "1.0",
+            "EventSubscriptionArn": format!("arn:aws:sns:{region}:{ACCOUNT}:mr-orders-alarm:sub"),
+            "Sns": {
+                "Type": "Notification",
+                "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+                "TopicArn": format!("arn:aws:sns:{region}:{ACCOUNT}:mr-orders-alarm"),
+                "Subject": format!("ALARM: \"{alarm}\" in {region}"),
+                "Message": message.to_string(),
+                "Timestamp": "2026-01-01T00:00:00.000Z",
+                "SignatureVersion": "1",
+                "Signature": "EXAMPLE",
+                "SigningCertUrl": "https://sns.example/cert.pem",
+                "UnsubscribeUrl": "https://sns.example/unsubscribe",
+                "MessageAttributes": {}
+            }
+        }]
+    })
+}
