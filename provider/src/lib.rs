@@ -6,6 +6,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod clients;
+pub mod clock;
 pub mod docs;
 pub mod failover;
 pub mod pacing;

@@ -129,7 +129,13 @@ async fn inventory(world: &World, region: &str) -> Result<Vec<String>> {
             targets
                 .targets()
                 .iter()
-                .map(|t| t.arn().rsplit(':').next().unwrap_or_default())
+                .map(|t| format!(
+                    "{} retries={:?} max_age={:?}",
+                    t.arn().rsplit(':').next().unwrap_or_default(),
+                    t.retry_policy().and_then(|p| p.maximum_retry_attempts()),
+                    t.retry_policy()
+                        .and_then(|p| p.maximum_event_age_in_seconds())
+                ))
                 .collect::<Vec<_>>()
                 .join(",")
         ));
@@ -293,7 +299,7 @@ async fn apply_deploys_the_runtime_in_both_regions_updates_it_in_place_and_destr
         assert!(
             lines
                 .iter()
-                .any(|l| l == "rule mr-orders-pinger rate(1 minute) -> mr-orders-pinger"),
+                .any(|l| l == "rule mr-orders-pinger rate(1 minute) -> mr-orders-pinger retries=Some(0) max_age=Some(60)"),
             "{lines:#?}"
         );
         assert!(

@@ -256,7 +256,10 @@ impl fmt::Display for Ledger {
         write!(
             f,
             "generation {} made {} active at {} ({}",
-            self.generation, self.active_region, self.epoch, self.reason
+            self.generation,
+            self.active_region,
+            rfc3339(self.epoch),
+            self.reason
         )?;
         match &self.execution {
             Some(execution) => write!(f, ", {execution})"),

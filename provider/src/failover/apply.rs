@@ -16,11 +16,12 @@ use tf_provider::value::Value;
 use super::checks;
 use super::context::{Resolved, ownership_of, prior_deployments};
 use super::plan::{DNS_OK, other_region};
-use super::records::{self, last_failover, now_epoch};
+use super::records::{self, last_failover};
 use super::region::{RegionDeployment, RegionError, invoke_url};
 use super::runtime;
 use super::state::{FailoverState, PrivateState, RegionState, known, owned, string};
 use super::validate::{self, ApiSource};
+use crate::clock::now_epoch;
 use crate::provider::Shared;
 
 /// The execution recorded in ledgers Terraform writes.
@@ -143,7 +144,7 @@ pub async fn create<'a>(
         target: target.clone(),
         reason: Reason::Create,
         execution: Some(TERRAFORM_EXECUTION.to_owned()),
-        epoch: now_epoch(),
+        epoch: now_epoch().await,
     };
     match swap::swap(&route53, &pair, &request, RetryPolicy::default()).await {
         Ok(SwapOutcome::Swapped { ledger, .. }) => {
@@ -177,7 +178,7 @@ async fn target_is_healthy(
         &cloudwatch,
         multiregion_core::deployment::DEFAULT_METRIC_NAMESPACE,
         resolved.spec.names.name(),
-        now_epoch(),
+        now_epoch().await,
     )
     .await;
     match checked {
@@ -295,7 +296,7 @@ pub async fn update<'a>(
             Reason::Repair
         },
         execution: Some(TERRAFORM_EXECUTION.to_owned()),
-        epoch: now_epoch(),
+        epoch: now_epoch().await,
     };
     match swap::swap(&route53, &pair, &request, RetryPolicy::default()).await {
         Ok(SwapOutcome::Swapped {

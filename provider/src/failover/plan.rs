@@ -346,7 +346,7 @@ pub fn plan_warnings(
     } else {
         warnings.push((
             format!("active_region pins the active region to {pinned}"),
-            "While active_region is set, every plan after a runtime failover proposes to fail back to it. Set it for a switchover, then remove it              (removing it changes nothing)."
+            "While active_region is set, every plan after a runtime failover proposes to fail back to it. Set it for a switchover, then remove it (removing it changes nothing)."
                 .to_owned(),
         ));
     }
@@ -400,7 +400,7 @@ pub fn unrecorded_failover(
     Some((
         format!("{what}: {from} -> {}", ledger.active_region),
         format!(
-            "The ledger records generation {} at {} (reason {}, execution {}). Terraform has not recorded it yet: this warning stays on every plan              until an apply (or apply -refresh-only) records it. Terraform never fails back on its own; set active_region to fail back.",
+            "The ledger records generation {} at {} (reason {}, execution {}). Terraform has not recorded it yet: this warning stays on every plan until an apply (or apply -refresh-only) records it. Terraform never fails back on its own; set active_region to fail back.",
             ledger.generation,
             multiregion_core::ledger::rfc3339(ledger.epoch),
             ledger.reason,

@@ -119,11 +119,6 @@ pub async fn read<'a>(
             }
             _ => other.map_or(Value::Null, string),
         };
-        if let LedgerState::Agrees(ledger) = &view.ledger
-            && let Some((summary, detail)) = super::plan::unrecorded_failover(&state, ledger)
-        {
-            diags.root_warning(summary, detail);
-        }
         state.last_failover = view.last_swap().map_or(Value::Null, last_failover);
         state.dns_status = string(view.status.as_str());
         if let LedgerState::Disagrees(ledger) = &view.ledger {

@@ -112,11 +112,3 @@ pub fn last_failover<'a>(ledger: &Ledger) -> Value<LastFailover<'a>> {
         execution: opt_string(ledger.execution.clone()),
     })
 }
-
-/// Seconds since the Unix epoch now, for ledgers Terraform writes.
-pub fn now_epoch() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
-}

@@ -113,6 +113,14 @@ impl ApparatusContext<'_> {
                 aws_sdk_eventbridge::types::Target::builder()
                     .id("pinger")
                     .arn(pinger)
+                    // A missed tick is not retried: the next tick is the
+                    // retry, and a late ping would land in the wrong period.
+                    .retry_policy(
+                        aws_sdk_eventbridge::types::RetryPolicy::builder()
+                            .maximum_retry_attempts(0)
+                            .maximum_event_age_in_seconds(60)
+                            .build(),
+                    )
                     .build()
                     .map_err(|e| self.failure("building the schedule's target", e.to_string()))?,
             )
