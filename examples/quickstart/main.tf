@@ -49,10 +49,26 @@ variable "certificate_arns" {
   type        = map(string)
 }
 
+variable "handler_package_path" {
+  description = "The handler package's directory (./scripts/package builds it into target/package)."
+  type        = string
+}
+
+variable "active_region" {
+  description = "Pins the active region (a planned switchover or failback); null lets the runtime decide."
+  type        = string
+  default     = null
+}
+
 resource "multiregion_apigw_failover" "api" {
   name           = var.name
   domain_name    = "api.${var.zone_name}"
   hosted_zone_id = var.hosted_zone_id
+  active_region  = var.active_region
+
+  handler_package {
+    path = var.handler_package_path
+  }
 
   primary {
     region          = var.regions[0]

@@ -128,7 +128,31 @@ impl GameDay {
         if options.virtual_start.is_none() {
             bail!("a game day runs on the virtual clock");
         }
-        let runtime = Runtime::start_with(options).await?;
+        GameDay::on(Runtime::start_with(options).await?, phase_ms).await
+    }
+
+    /// A game day on what `terraform apply` deployed on `bench` (a virtual
+    /// clock) for the resource named `name`, a region of which is `region`
+    /// ([`Runtime::attach`]); ticks fire `phase_ms` into their minute.
+    pub async fn attach(
+        bench: multiregion_bench::Bench,
+        options: Options,
+        name: &str,
+        region: &str,
+        phase_ms: EpochMs,
+    ) -> Result<GameDay> {
+        if !bench.clock().is_virtual() {
+            bail!("a game day runs on the virtual clock");
+        }
+        GameDay::on(
+            Runtime::attach(bench, options, name, region).await?,
+            phase_ms,
+        )
+        .await
+    }
+
+    /// Runs the harness on `runtime`.
+    async fn on(runtime: Runtime, phase_ms: EpochMs) -> Result<GameDay> {
         let bench = &runtime.bench;
         let actor = bench.clock().actor();
         let now = bench.clock().now_ms();
@@ -234,6 +258,12 @@ impl GameDay {
         })
     }
 
+    /// Ends the game day: the harness leaves the clock and the runtime's
+    /// processes stop; the bench (and what AWS holds) stays.
+    pub fn stop(self) -> multiregion_bench::Bench {
+        self.runtime.stop()
+    }
+
     /// Now, on the virtual clock.
     pub fn now(&self) -> EpochMs {
         self.runtime.bench.clock().now_ms()
@@ -264,6 +294,28 @@ impl GameDay {
             self.handle(item).await?;
         }
         self.sleep_until(until).await
+    }
+
+    /// Runs the game alongside `work` (a Terraform command, say) until it
+    /// ends: the virtual clock moves `speed` times as fast as the wall clock
+    /// meanwhile, one virtual second at a time, so the runtime keeps running
+    /// while `work` waits on it (Route 53's INSYNC, for one).
+    pub async fn alongside<T>(
+        &mut self,
+        work: impl std::future::Future<Output = T>,
+        speed: u32,
+    ) -> Result<T> {
+        let step = Duration::from_secs(1);
+        let real = step / speed.max(1);
+        tokio::pin!(work);
+        loop {
+            // A step is never cut short: an item of the agenda is done whole.
+            self.run_for(step).await?;
+            tokio::select! {
+                done = &mut work => return Ok(done),
+                () = tokio::time::sleep(real) => {}
+            }
+        }
     }
 
     /// Runs everything for `duration` of virtual time.

@@ -30,6 +30,7 @@ pub mod report;
 pub mod runtime;
 pub mod schedule;
 pub mod sns;
+pub mod terraform;
 pub mod timeline;
 
 pub use gameday::GameDay;

@@ -88,6 +88,13 @@ pub struct Timeline {
     pub entries: Vec<Entry>,
 }
 
+/// `YYYY-MM-DD HH:MM:SS UTC` of `at`.
+pub fn utc(at: EpochMs) -> String {
+    chrono::DateTime::from_timestamp_millis(at)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| at.to_string())
+}
+
 /// `+m:ss.mmm` from `origin`.
 pub fn offset(origin: EpochMs, at: EpochMs) -> String {
     let ms = at - origin;

@@ -152,6 +152,19 @@ pub async fn notification_topic(
         .send()
         .await?;
     let topic = topic.topic_arn().context("no topic ARN")?.to_owned();
+    let queue = inbox(bench, sns, region, &topic, names).await?;
+    Ok((topic, queue))
+}
+
+/// Creates an SQS queue subscribed to the notification `topic` (the test's
+/// reader); returns its URL.
+pub async fn inbox(
+    bench: &Bench,
+    sns: &aws_sdk_sns::Client,
+    region: &str,
+    topic: &str,
+    names: &Names,
+) -> Result<String> {
     let queue = format!("{}-inbox", names.notification_topic());
     let created = sqs(
         bench.moto_url(),
@@ -165,12 +178,12 @@ pub async fn notification_topic(
         .context("no queue URL")?
         .to_owned();
     sns.subscribe()
-        .topic_arn(&topic)
+        .topic_arn(topic)
         .protocol("sqs")
         .endpoint(format!("arn:aws:sqs:{region}:{ACCOUNT}:{queue}"))
         .send()
         .await?;
-    Ok((topic, url))
+    Ok(url)
 }
 
 /// The JSON messages received so far on an SQS queue subscribed to a topic.

@@ -198,35 +198,14 @@ impl Runtime {
         .await?;
 
         let names = Names::new(NAME)?;
-        let mut emulators = HashMap::from([
-            (EAST.to_owned(), Emulator::start(&dir, EAST, &names).await?),
-            (WEST.to_owned(), Emulator::start(&dir, WEST, &names).await?),
-        ]);
-        // Step Functions invokes through the proxy, which sends each call to
-        // its region's emulator: regional faults and the log cover it.
-        let lambda: HashMap<&str, String> = emulators
-            .keys()
-            .map(|r| (r.as_str(), bench.endpoint_url()))
-            .collect();
-        let mut config = serde_json::json!({ "lambda": lambda, "account": ACCOUNT });
-        if bench.clock().is_virtual() {
-            config["clock"] = format!("{}/__bench", bench.endpoint_url()).into();
-        }
-        let bridge = Bridge::start(&dir, &config).await?;
+        let (emulators, bridge) = processes(&bench, &dir, &names).await?;
 
         let mut regions = Vec::new();
-        let mut queues = HashMap::new();
-        let mut alarm_topics = HashMap::new();
-        let mut sfn = HashMap::new();
-        let mut cloudwatch = HashMap::new();
+        let mut parts = Parts::default();
         for endpoints in &pair.regions {
             let region = endpoints.region.as_str();
             let sdk = core_support::sdk(&bench, region, "setup").await;
-            let client = aws_sdk_sfn::Client::from_conf(
-                aws_sdk_sfn::config::Builder::from(&sdk)
-                    .endpoint_url(bridge.url())
-                    .build(),
-            );
+            let client = bridge_client(&sdk, &bridge);
             let machine = client
                 .create_state_machine()
                 .name(names.state_machine())
@@ -245,7 +224,7 @@ impl Runtime {
             let sns = aws_sdk_sns::Client::new(&sdk);
             let (topic, queue) =
                 apparatus::notification_topic(&bench, &sns, region, &names).await?;
-            queues.insert(region.to_owned(), queue);
+            parts.queues.insert(region.to_owned(), queue);
             let alarm_topic = apparatus::alarm_topic(&sns, &names, region).await?;
             let watch = aws_sdk_cloudwatch::Client::new(&sdk);
             apparatus::put_alarm(
@@ -257,9 +236,9 @@ impl Runtime {
             )
             .await?;
             apparatus::schedule(&bench, &names, &options.health, region).await?;
-            alarm_topics.insert(region.to_owned(), alarm_topic);
-            cloudwatch.insert(region.to_owned(), watch);
-            sfn.insert(region.to_owned(), client);
+            parts.alarm_topics.insert(region.to_owned(), alarm_topic);
+            parts.cloudwatch.insert(region.to_owned(), watch);
+            parts.sfn.insert(region.to_owned(), client);
             let target = |t: &multiregion_core::AliasTarget| Target {
                 dns_name: t.dns_name.clone(),
                 hosted_zone_id: t.hosted_zone_id.clone(),
@@ -291,6 +270,109 @@ impl Runtime {
             regions: [first, second],
         };
         deployment.check()?;
+        Runtime::assemble(
+            options, bench, dir, package, deployment, names, emulators, bridge, parts,
+        )
+        .await
+    }
+
+    /// Attaches the runtime to what `terraform apply` deployed on `bench`
+    /// for the resource named `name` (any `region` of it): the deployment
+    /// contract is read from the functions' environment as the provider set
+    /// it, each region's state machine runs the definition the provider
+    /// deployed, and the alarms, topics and schedules are the provider's,
+    /// read back by the harness. Only the notification topics get a test
+    /// reader (an SQS queue subscribed to them).
+    pub async fn attach(
+        bench: Bench,
+        options: Options,
+        name: &str,
+        region: &str,
+    ) -> Result<Runtime> {
+        core_support::init_logs();
+        let dir = bench.dir().join("runtime");
+        std::fs::create_dir_all(&dir)?;
+        let package = Package::open(&dir)?;
+        let names = Names::new(name)?;
+        let sdk = core_support::sdk(&bench, region, "setup").await;
+        let function = aws_sdk_lambda::Client::new(&sdk)
+            .get_function_configuration()
+            .function_name(names.function(Component::Pinger))
+            .send()
+            .await
+            .with_context(|| {
+                format!("reading the pinger of {name} in {region}: was it applied?")
+            })?;
+        let contract = function
+            .environment()
+            .and_then(|e| e.variables())
+            .and_then(|v| v.get(multiregion_core::deployment::ENV_DEPLOYMENT))
+            .context("the pinger has no deployment contract in its environment")?;
+        let deployment = Deployment::from_json(contract)?;
+        let (emulators, bridge) = processes(&bench, &dir, &names).await?;
+        let mut parts = Parts::default();
+        for deployed in &deployment.regions {
+            let region = deployed.region.as_str();
+            let sdk = core_support::sdk(&bench, region, "setup").await;
+            let deployed_machine = aws_sdk_sfn::Client::new(&sdk)
+                .describe_state_machine()
+                .state_machine_arn(&deployed.state_machine_arn)
+                .send()
+                .await?;
+            let client = bridge_client(&sdk, &bridge);
+            let machine = client
+                .create_state_machine()
+                .name(deployed_machine.name())
+                .definition(deployed_machine.definition())
+                .role_arn(deployed_machine.role_arn())
+                .send()
+                .await?;
+            if machine.state_machine_arn() != deployed.state_machine_arn {
+                bail!(
+                    "the executor named the state machine {}, the deployment {}",
+                    machine.state_machine_arn(),
+                    deployed.state_machine_arn
+                );
+            }
+            let sns = aws_sdk_sns::Client::new(&sdk);
+            let queue = apparatus::inbox(
+                &bench,
+                &sns,
+                region,
+                &deployed.notification_topic_arn,
+                &names,
+            )
+            .await?;
+            parts.queues.insert(region.to_owned(), queue);
+            parts.alarm_topics.insert(
+                region.to_owned(),
+                format!("arn:aws:sns:{region}:{ACCOUNT}:{}", names.alarm_topic()),
+            );
+            parts
+                .cloudwatch
+                .insert(region.to_owned(), aws_sdk_cloudwatch::Client::new(&sdk));
+            parts.sfn.insert(region.to_owned(), client);
+        }
+        Runtime::assemble(
+            options, bench, dir, package, deployment, names, emulators, bridge, parts,
+        )
+        .await
+    }
+
+    /// Attaches the bootstraps with `deployment` and sets the bench up as
+    /// `options` say.
+    #[allow(clippy::too_many_arguments)]
+    async fn assemble(
+        options: Options,
+        bench: Bench,
+        dir: PathBuf,
+        package: Package,
+        deployment: Deployment,
+        names: Names,
+        mut emulators: HashMap<String, Emulator>,
+        bridge: Bridge,
+        parts: Parts,
+    ) -> Result<Runtime> {
         for (region, emulator) in &mut emulators {
             emulator
                 .attach_all(&package, &bench, &bridge, &deployment, &names)
@@ -315,19 +397,25 @@ impl Runtime {
         Ok(Runtime {
             options,
             bench,
-            pair,
+            pair: deployment.pair(),
             deployment,
             names,
             bridge,
             emulators,
-            queues,
-            alarm_topics,
-            sfn,
-            cloudwatch,
+            queues: parts.queues,
+            alarm_topics: parts.alarm_topics,
+            sfn: parts.sfn,
+            cloudwatch: parts.cloudwatch,
             route53,
             http: reqwest::Client::new(),
             dir,
         })
+    }
+
+    /// Stops the emulators, the bootstraps and the bridge; the bench (and
+    /// what AWS holds) stays.
+    pub fn stop(self) -> Bench {
+        self.bench
     }
 
     /// The emulator URL of `region`.
@@ -528,6 +616,48 @@ impl Runtime {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+}
+
+/// What each region contributes to a [`Runtime`].
+#[derive(Default)]
+struct Parts {
+    queues: HashMap<String, String>,
+    alarm_topics: HashMap<String, String>,
+    sfn: HashMap<String, aws_sdk_sfn::Client>,
+    cloudwatch: HashMap<String, aws_sdk_cloudwatch::Client>,
+}
+
+/// Starts one Lambda emulator per region and the Step Functions bridge.
+async fn processes(
+    bench: &Bench,
+    dir: &Path,
+    names: &Names,
+) -> Result<(HashMap<String, Emulator>, Bridge)> {
+    let emulators = HashMap::from([
+        (EAST.to_owned(), Emulator::start(dir, EAST, names).await?),
+        (WEST.to_owned(), Emulator::start(dir, WEST, names).await?),
+    ]);
+    // Step Functions invokes through the proxy, which sends each call to
+    // its region's emulator: regional faults and the log cover it.
+    let lambda: HashMap<&str, String> = emulators
+        .keys()
+        .map(|r| (r.as_str(), bench.endpoint_url()))
+        .collect();
+    let mut config = serde_json::json!({ "lambda": lambda, "account": ACCOUNT });
+    if bench.clock().is_virtual() {
+        config["clock"] = format!("{}/__bench", bench.endpoint_url()).into();
+    }
+    let bridge = Bridge::start(dir, &config).await?;
+    Ok((emulators, bridge))
+}
+
+/// A Step Functions client of the bridge, signed as `sdk` says.
+fn bridge_client(sdk: &aws_config::SdkConfig, bridge: &Bridge) -> aws_sdk_sfn::Client {
+    aws_sdk_sfn::Client::from_conf(
+        aws_sdk_sfn::config::Builder::from(sdk)
+            .endpoint_url(bridge.url())
+            .build(),
+    )
 }
 
 /// The state names every test refers to.
