@@ -477,12 +477,7 @@ async fn actions_enabled(world: &World, region: &str) -> Result<bool> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pause_by_hand_is_reported_and_never_silently_undone() -> Result<()> {
-    let world = World::new().await?;
-    let workdir = world.workdir()?;
-    let mut config = Config::managed(&world);
-    config.package = Some(package_dir()?);
-    config.write(&workdir)?;
-    apply_converged(&workdir).await?;
+    let (world, workdir, mut config) = deployed_with_runtime().await?;
 
     pause_by_hand(&world, EAST).await?;
     let refresh = workdir

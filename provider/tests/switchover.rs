@@ -61,12 +61,7 @@ async fn live_active(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_switchover_checks_the_target_and_force_is_the_only_override() -> Result<()> {
-    let world = World::new().await?;
-    let workdir = world.workdir()?;
-    let mut config = Config::managed(&world);
-    config.package = Some(package_dir()?);
-    config.write(&workdir)?;
-    apply_converged(&workdir).await?;
+    let (world, workdir, mut config) = deployed_with_runtime().await?;
 
     // Asked for the secondary, which its pinger has not reported healthy.
     config.active_region = Some(WEST.into());
@@ -153,12 +148,7 @@ async fn a_switchover_checks_the_target_and_force_is_the_only_override() -> Resu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_apply_that_races_a_runtime_failover_loses_cleanly_with_the_live_state() -> Result<()> {
-    let world = World::new().await?;
-    let workdir = world.workdir()?;
-    let mut config = Config::managed(&world);
-    config.package = Some(package_dir()?);
-    config.write(&workdir)?;
-    apply_converged(&workdir).await?;
+    let (world, workdir, mut config) = deployed_with_runtime().await?;
     pinger_reports_healthy(&world, WEST, 3).await?;
 
     // Terraform's change batch is held in the proxy while the runtime's

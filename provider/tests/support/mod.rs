@@ -501,3 +501,15 @@ pub fn package_dir() -> Result<PathBuf> {
     );
     Ok(dir.canonicalize()?)
 }
+
+/// A world in which the managed quickstart-like configuration with the
+/// handler package is applied and converged: (world, workdir, config).
+pub async fn deployed_with_runtime() -> Result<(World, Workdir, Config)> {
+    let world = World::new().await?;
+    let workdir = world.workdir()?;
+    let mut config = Config::managed(&world);
+    config.package = Some(package_dir()?);
+    config.write(&workdir)?;
+    apply_converged(&workdir).await?;
+    Ok((world, workdir, config))
+}

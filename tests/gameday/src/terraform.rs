@@ -173,3 +173,14 @@ pub fn readable(run: &Run) -> String {
     let text = out.join("\n");
     text.trim_matches('\n').to_owned()
 }
+
+/// `terraform apply -auto-approve` with the game day running alongside
+/// ([`crate::GameDay::alongside`]); it must succeed.
+pub async fn apply_alongside(game: &mut crate::GameDay, workdir: &Workdir) -> Result<Run> {
+    game.alongside(
+        workdir.run(&["apply", "-auto-approve", "-no-color"]),
+        TERRAFORM_SPEED,
+    )
+    .await??
+    .expect(0)
+}

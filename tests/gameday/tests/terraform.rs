@@ -212,13 +212,7 @@ async fn a_failback_through_apply_racing_a_runtime_failback_loses_the_swap_clean
         "{batches:?}"
     );
     // The next apply converges without a swap: us-east-1 is active.
-    let converged = game
-        .alongside(
-            workdir.run(&["apply", "-auto-approve", "-no-color"]),
-            TERRAFORM_SPEED,
-        )
-        .await??
-        .expect(0)?;
+    let converged = terraform::apply_alongside(&mut game, workdir).await?;
     assert_eq!(swaps(&game), 2, "{}", converged.text());
     assert_eq!(workdir.outputs().await?["active_region"]["value"], EAST);
 

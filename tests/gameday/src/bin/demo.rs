@@ -17,7 +17,7 @@ use multiregion_bench::terraform::Run;
 use multiregion_core::estimate::{detection_time_seconds, swap_budget_seconds};
 use multiregion_core::statemachine::Timing;
 use multiregion_gameday::runtime::{EAST, NAME, Options};
-use multiregion_gameday::terraform::{self, TERRAFORM_SPEED, readable, set_var};
+use multiregion_gameday::terraform::{self, readable, set_var};
 use multiregion_gameday::timeline::{Kind, Timeline};
 use multiregion_gameday::{GameDay, Outage};
 
@@ -169,25 +169,13 @@ async fn main() -> Result<()> {
         "\nus-east-1 is back; five virtual minutes later its pinger has reported it healthy for every minute of the switchover's 3-minute window.",
     );
     set_var(workdir, "active_region", serde_json::json!(EAST))?;
-    let failback = game
-        .alongside(
-            workdir.run(&["apply", "-auto-approve", "-no-color"]),
-            TERRAFORM_SPEED,
-        )
-        .await??
-        .expect(0)?;
+    let failback = terraform::apply_alongside(&mut game, workdir).await?;
     show(
         "fail back: active_region = \"us-east-1\" (the virtual clock runs alongside)",
         &failback,
     );
     set_var(workdir, "active_region", serde_json::Value::Null)?;
-    let apply = game
-        .alongside(
-            workdir.run(&["apply", "-auto-approve", "-no-color"]),
-            TERRAFORM_SPEED,
-        )
-        .await??
-        .expect(0)?;
+    let apply = terraform::apply_alongside(&mut game, workdir).await?;
     say(&format!(
         "\n$ terraform apply    # unpin active_region again, so the runtime decides: {}",
         readable(&apply)
