@@ -10,34 +10,8 @@ use std::path::Path;
 
 use anyhow::Result;
 use multiregion_bench::terraform::{oldest_terraform_binary, planned_actions, terraform_binary};
-use multiregion_core::swap::{RetryPolicy, SwapOutcome, SwapRequest, swap};
 use multiregion_core::{Reason, Region};
 use support::*;
-
-const EXECUTION: &str =
-    "arn:aws:states:us-west-2:123456789012:execution:mr-orders-failover:failover-1-1";
-
-/// A failover as the runtime's swap step performs it: the core's
-/// compare-and-swap with reason `runtime`.
-async fn runtime_failover(world: &World, values: &serde_json::Value, to: &str) -> Result<()> {
-    let pair = pair_of(values);
-    let route53 = multiregion_core::aws::route53_client_from(
-        &multiregion_bench::seed::sdk_config(&world.bench, EAST, "runtime").await,
-        &Default::default(),
-    );
-    let request = SwapRequest {
-        target: Region::new(to)?,
-        reason: Reason::Runtime,
-        execution: Some(EXECUTION.into()),
-        epoch: 1_795_500_000,
-    };
-    let outcome = swap(&route53, &pair, &request, RetryPolicy::ONCE).await?;
-    anyhow::ensure!(
-        matches!(outcome, SwapOutcome::Swapped { .. }),
-        "{outcome:?}"
-    );
-    Ok(())
-}
 
 async fn drift_steps(terraform: &Path) -> Result<()> {
     let world = World::new().await?;

@@ -296,6 +296,16 @@ async fn import_blocks_generate_a_config_that_plans_once_the_body_is_filled_in()
     apply_converged(&workdir).await?;
     let values = resource_values(&workdir.state_json().await?);
     assert_eq!(values["active_region"], EAST);
+    // Without the active_region line, a runtime failover is never undone.
+    runtime_failover(&world, &values, WEST).await?;
+    assert_planned(&workdir, "no-op").await?;
+    let plan = workdir.plan(&[]).await?.expect(0)?;
+    assert!(
+        plan.text()
+            .contains("The runtime failed over: us-east-1 -> us-west-2"),
+        "{}",
+        plan.text()
+    );
     destroy_and_sweep(&world, &workdir).await?;
     Ok(())
 }

@@ -513,3 +513,29 @@ pub async fn deployed_with_runtime() -> Result<(World, Workdir, Config)> {
     apply_converged(&workdir).await?;
     Ok((world, workdir, config))
 }
+
+pub const EXECUTION: &str =
+    "arn:aws:states:us-west-2:123456789012:execution:mr-orders-failover:failover-1-1";
+
+/// A failover as the runtime's swap step performs it: the core's
+/// compare-and-swap with reason `runtime`.
+pub async fn runtime_failover(world: &World, values: &serde_json::Value, to: &str) -> Result<()> {
+    let pair = pair_of(values);
+    let route53 = multiregion_core::aws::route53_client_from(
+        &multiregion_bench::seed::sdk_config(&world.bench, EAST, "runtime").await,
+        &Default::default(),
+    );
+    use multiregion_core::swap::{RetryPolicy, SwapOutcome, SwapRequest, swap};
+    let request = SwapRequest {
+        target: multiregion_core::Region::new(to)?,
+        reason: multiregion_core::Reason::Runtime,
+        execution: Some(EXECUTION.into()),
+        epoch: 1_795_500_000,
+    };
+    let outcome = swap(&route53, &pair, &request, RetryPolicy::ONCE).await?;
+    anyhow::ensure!(
+        matches!(outcome, SwapOutcome::Swapped { .. }),
+        "{outcome:?}"
+    );
+    Ok(())
+}
