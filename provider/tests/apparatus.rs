@@ -342,6 +342,24 @@ async fn apply_deploys_the_runtime_in_both_regions_updates_it_in_place_and_destr
         );
         assert!(findings.trim().is_empty(), "{role}: {findings}\n{policy}");
     }
+    // The kicker publishes the refusals someone must act on to its own
+    // region's notification topic, and nowhere else.
+    for region in [EAST, WEST] {
+        let (_, kicker) = policies
+            .iter()
+            .find(|(role, _)| role.contains("kicker") && role.contains(region))
+            .with_context(|| format!("no kicker role in {region}"))?;
+        let topic = format!("arn:aws:sns:{region}:123456789012:mr-orders-notify");
+        let policy: serde_json::Value = serde_json::from_str(kicker)?;
+        let publish: Vec<&serde_json::Value> = policy["Statement"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s["Action"] == "sns:Publish")
+            .collect();
+        assert_eq!(publish.len(), 1, "{kicker}");
+        assert_eq!(publish[0]["Resource"], topic.as_str(), "{kicker}");
+    }
 
     // A health check change updates the alarms and the schedule in place.
     config.extra =

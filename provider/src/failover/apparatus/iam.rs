@@ -132,6 +132,14 @@ pub fn function_policy(component: Component, ctx: &PolicyContext<'_>) -> Value {
                     ctx.arn("states", &format!("express:{}:*:*", ctx.names.state_machine())),
                 ],
             }));
+            // A refusal someone must act on (the standby is down too, every
+            // attempt failed) is published; the alarm does not repeat it.
+            statements.push(json!({
+                "Sid": "PublishRefusals",
+                "Effect": "Allow",
+                "Action": "sns:Publish",
+                "Resource": &ctx.notification_topic_arn,
+            }));
         }
         Component::Swapper => {
             statements.push(ctx.read_records());
