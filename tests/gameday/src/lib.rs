@@ -24,6 +24,7 @@
 
 pub mod alarm;
 pub mod gameday;
+pub mod inventory;
 pub mod lambda;
 pub mod outage;
 pub mod report;

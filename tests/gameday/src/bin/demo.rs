@@ -16,10 +16,10 @@ use multiregion_bench::clock::{EpochMs, wall_ms};
 use multiregion_bench::terraform::Run;
 use multiregion_core::estimate::{detection_time_seconds, swap_budget_seconds};
 use multiregion_core::statemachine::Timing;
-use multiregion_gameday::runtime::{EAST, NAME, Options};
+use multiregion_gameday::runtime::{EAST, NAME, Options, WEST};
 use multiregion_gameday::terraform::{self, readable, set_var};
 use multiregion_gameday::timeline::{Kind, Timeline};
-use multiregion_gameday::{GameDay, Outage};
+use multiregion_gameday::{GameDay, Outage, inventory};
 
 fn say(text: &str) {
     println!("{text}");
@@ -68,6 +68,25 @@ fn failover_timeline(timeline: &Timeline, outage: EpochMs) -> Result<Timeline> {
     })
 }
 
+/// Prints what the emulator holds, per region and global; returns how many
+/// things it found.
+async fn print_inventory(bench: &Bench, zone_id: &str) -> Result<usize> {
+    let mut found = 0;
+    for region in [EAST, WEST] {
+        let lines = inventory::region(bench, region).await?;
+        found += lines.len();
+        for line in lines {
+            println!("    {region}  {line}");
+        }
+    }
+    let lines = inventory::global(bench, zone_id).await?;
+    found += lines.len();
+    for line in lines {
+        println!("    global     {line}");
+    }
+    Ok(found)
+}
+
 async fn calls_by_service(bench: &Bench) -> BTreeMap<String, usize> {
     let mut calls = BTreeMap::new();
     for entry in bench.proxy().log() {
@@ -113,6 +132,9 @@ async fn main() -> Result<()> {
         "\n$ terraform plan    # {} (exit code 0)",
         readable(&plan).lines().last().unwrap_or_default()
     ));
+
+    say("\nWhat the apply created, read back from the emulator by name:");
+    print_inventory(&bench, &quickstart.seeded.zone_id).await?;
 
     // 4. The runtime runs; the active region goes down.
     let mut game = GameDay::attach(bench, options, NAME, EAST, 0).await?;
@@ -190,6 +212,10 @@ async fn main() -> Result<()> {
     bench.proxy().set_route53_propagation(Duration::ZERO);
     let destroy = workdir.destroy().await?;
     show("remove both regions' APIs, records and runtime", &destroy);
+    say("\nLeft in the emulator after destroy (the zone and the certificates were there before):");
+    if print_inventory(&bench, &quickstart.seeded.zone_id).await? == 0 {
+        say("    nothing");
+    }
     let calls = calls_by_service(&bench).await;
     say(
         "\nAWS calls through the proxy over the whole demo (Terraform, the runtime and the harness), by service:",
