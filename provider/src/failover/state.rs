@@ -31,6 +31,9 @@ pub struct FailoverState<'a> {
     pub last_failover: Value<LastFailover<'a>>,
     pub ledger_record_name: ValueString<'a>,
     pub dns_status: ValueString<'a>,
+    pub detection_time_seconds: ValueNumber,
+    pub swap_budget_seconds: ValueNumber,
+    pub monthly_cost_usd: Value<super::estimate::MonthlyCostValue<'a>>,
     pub primary: Value<RegionState<'a>>,
     pub secondary: Value<RegionState<'a>>,
 }
@@ -162,6 +165,9 @@ impl<'a> FailoverState<'a> {
         settle(&mut self.apparatus_status);
         settle(&mut self.log_retention_days);
         settle(&mut self.health_path);
+        settle(&mut self.detection_time_seconds);
+        settle(&mut self.swap_budget_seconds);
+        settle(&mut self.monthly_cost_usd);
         for block in [&mut self.primary, &mut self.secondary] {
             if let Value::Value(b) = block {
                 settle(&mut b.rest_api_id);
