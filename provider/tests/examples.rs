@@ -47,7 +47,10 @@ struct Example {
 
 impl Example {
     fn new(world: &World, name: &str, vars: Value) -> Result<Example> {
-        let workdir = world.workdir()?;
+        Self::in_workdir(world.workdir()?, name, vars)
+    }
+
+    fn in_workdir(workdir: Workdir, name: &str, vars: Value) -> Result<Example> {
         copy_tree(
             &root().join("modules/apigw-failover"),
             &workdir.path().join("modules/apigw-failover"),
@@ -245,13 +248,55 @@ async fn quickstart_applies_converges_and_destroys_through_the_module() -> Resul
     Ok(())
 }
 
+const COMPLETE_NAME: &str = "orders.example.com";
+const COMPLETE_STANDBY: &str = "orders-standby.example.com";
+
+/// A world whose certificates cover the complete example's names.
+async fn complete_world() -> Result<World> {
+    let bench = multiregion_bench::Bench::start().await?;
+    let seeded = zone_and_certificates(
+        &bench,
+        ZONE,
+        &[COMPLETE_NAME, COMPLETE_STANDBY],
+        &[EAST, WEST],
+    )
+    .await?;
+    Ok(World { bench, seeded })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_module_works_with_the_oldest_terraform() -> Result<()> {
+    // Terraform 1.0, the oldest the provider supports, with every dynamic
+    // block and the loosely typed failover setting of the complete example.
+    let world = complete_world().await?;
+    let workdir = world.workdir_with(&multiregion_bench::terraform::oldest_terraform_binary())?;
+    let example = Example::in_workdir(
+        workdir,
+        "complete",
+        json!({
+            "zone_name": ZONE,
+            "hosted_zone_id": world.seeded.zone_id,
+            "account_id": "123456789012",
+            "certificate_arns": world.seeded.certificates,
+            "handler_package_path": package_dir()?.display().to_string(),
+        }),
+    )?;
+    let version = example.run(&["version"]).await?.expect(0)?;
+    assert!(version.stdout.contains("v1.0."), "{}", version.stdout);
+    example.apply_converged().await?;
+    let outputs = example.outputs().await?;
+    assert_eq!(outputs["active_region"], EAST);
+    assert_eq!(outputs["detection_time_seconds"], 604);
+    example.destroy().await?;
+    assert_eq!(world.sweep().await?, Vec::<String>::new());
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn complete_applies_every_setting_and_leaves_only_the_users_topic() -> Result<()> {
-    const NAME: &str = "orders.example.com";
-    const STANDBY: &str = "orders-standby.example.com";
-    let bench = multiregion_bench::Bench::start().await?;
-    let seeded = zone_and_certificates(&bench, ZONE, &[NAME, STANDBY], &[EAST, WEST]).await?;
-    let world = World { bench, seeded };
+    const NAME: &str = COMPLETE_NAME;
+    const STANDBY: &str = COMPLETE_STANDBY;
+    let world = complete_world().await?;
     // The user's own topic for the secondary region's outcomes.
     let pager = aws_sdk_sns::Client::new(&world.sdk(WEST).await)
         .create_topic()
