@@ -57,6 +57,12 @@ variable "handler_package_path" {
   default     = null
 }
 
+variable "active_region" {
+  description = "Null normally. Set it to the other region for a planned switchover or failback, apply, then set it back to null (that changes nothing)."
+  type        = string
+  default     = null
+}
+
 module "api" {
   source = "../../modules/apigw-failover"
 
@@ -70,6 +76,7 @@ module "api" {
     region => templatefile("${path.module}/api.json.tftpl", { region = region, account_id = var.account_id, name = var.name })
   }
   handler_package_path = var.handler_package_path
+  active_region        = var.active_region
 }
 
 output "active_region" {

@@ -238,6 +238,31 @@ async fn quickstart_applies_converges_and_destroys_through_the_module() -> Resul
     assert_eq!(resource["apparatus_status"], "ok");
     assert_eq!(resource["dns_status"], "ok");
 
+    // A planned switchover through the quickstart's variable reaches the
+    // resource through the module: the plan shows it, and set back to null
+    // the plan is empty again.
+    example.workdir.write(
+        "examples/quickstart/switchover.auto.tfvars.json",
+        &json!({ "active_region": WEST }).to_string(),
+    )?;
+    let plan = example
+        .run(&["plan", "-detailed-exitcode", "-no-color"])
+        .await?
+        .expect(2)?;
+    assert!(
+        squash(&plan.stdout).contains("~ active_region = \"us-east-1\" -> \"us-west-2\""),
+        "{}",
+        plan.stdout
+    );
+    example.workdir.write(
+        "examples/quickstart/switchover.auto.tfvars.json",
+        &json!({ "active_region": null }).to_string(),
+    )?;
+    example
+        .run(&["plan", "-detailed-exitcode", "-no-color"])
+        .await?
+        .expect(0)?;
+
     let destroyed = example.destroy().await?;
     assert_eq!(world.sweep().await?, Vec::<String>::new());
     println!(
