@@ -1,5 +1,7 @@
 # Quickstart: one API in two regions behind api.<zone>, failing over by itself.
 #
+#   ./scripts/package                  # once, in the repository: the handler package
+#   cd examples/quickstart
 #   terraform init && terraform apply \
 #     -var hosted_zone_id=Z0123... -var zone_name=example.com \
 #     -var 'certificate_arns={"us-east-1"="arn:...","us-west-2"="arn:..."}' \
@@ -50,63 +52,74 @@ variable "certificate_arns" {
 }
 
 variable "handler_package_path" {
-  description = "The handler package's directory (./scripts/package builds it into target/package)."
-  type        = string
-}
-
-variable "active_region" {
-  description = "Pins the active region (a planned switchover or failback); null lets the runtime decide."
+  description = "Directory of the prebuilt handler package. Null: the module's default, target/package of this repository (./scripts/package builds it)."
   type        = string
   default     = null
 }
 
-resource "multiregion_apigw_failover" "api" {
-  name           = var.name
-  domain_name    = "api.${var.zone_name}"
-  hosted_zone_id = var.hosted_zone_id
-  active_region  = var.active_region
+variable "active_region" {
+  description = "Null normally. Set it to the other region for a planned switchover or failback, apply, then set it back to null (that changes nothing)."
+  type        = string
+  default     = null
+}
 
-  handler_package {
-    path = var.handler_package_path
-  }
+module "api" {
+  source = "../../modules/apigw-failover"
 
-  primary {
-    region          = var.regions[0]
-    certificate_arn = var.certificate_arns[var.regions[0]]
-    openapi_body    = templatefile("${path.module}/api.json.tftpl", { region = var.regions[0], account_id = var.account_id, name = var.name })
+  name             = var.name
+  domain_name      = "api.${var.zone_name}"
+  hosted_zone_id   = var.hosted_zone_id
+  regions          = var.regions
+  certificate_arns = var.certificate_arns
+  openapi_bodies = {
+    for region in var.regions :
+    region => templatefile("${path.module}/api.json.tftpl", { region = region, account_id = var.account_id, name = var.name })
   }
-
-  secondary {
-    region          = var.regions[1]
-    certificate_arn = var.certificate_arns[var.regions[1]]
-    openapi_body    = templatefile("${path.module}/api.json.tftpl", { region = var.regions[1], account_id = var.account_id, name = var.name })
-  }
+  handler_package_path = var.handler_package_path
+  active_region        = var.active_region
 }
 
 output "active_region" {
   description = "The region the public name points at."
-  value       = multiregion_apigw_failover.api.active_region
+  value       = module.api.active_region
 }
 
 output "url" {
   description = "The public URL."
-  value       = "https://${multiregion_apigw_failover.api.domain_name}/"
+  value       = module.api.url
 }
 
 output "standby_url" {
   description = "The standby region's URL."
-  value       = "https://${multiregion_apigw_failover.api.standby_domain_name}/"
+  value       = module.api.standby_url
 }
 
 output "invoke_urls" {
   description = "Each region's stage URL, bypassing the custom domains."
-  value = {
-    (multiregion_apigw_failover.api.primary.region)   = multiregion_apigw_failover.api.primary.invoke_url
-    (multiregion_apigw_failover.api.secondary.region) = multiregion_apigw_failover.api.secondary.invoke_url
-  }
+  value       = module.api.invoke_urls
 }
 
 output "last_failover" {
   description = "The ledger's latest entry."
-  value       = multiregion_apigw_failover.api.last_failover
+  value       = module.api.last_failover
+}
+
+output "notification_topic_arns" {
+  description = "Where each region publishes its failover outcomes: subscribe to them."
+  value       = module.api.notification_topic_arns
+}
+
+output "detection_time_seconds" {
+  description = "Worst-case seconds from an outage to the failover starting."
+  value       = module.api.detection_time_seconds
+}
+
+output "swap_budget_seconds" {
+  description = "Worst-case seconds of the failover itself."
+  value       = module.api.swap_budget_seconds
+}
+
+output "monthly_cost_usd" {
+  description = "Estimated monthly cost of the runtime, with and without the free tier."
+  value       = module.api.monthly_cost_usd
 }

@@ -42,6 +42,16 @@ async fn create_converge_destroy_and_nothing_is_left() -> Result<()> {
     );
     let outputs = workdir.outputs().await?;
     assert_eq!(outputs["active_region"]["value"], EAST);
+    // The computed figures of the defaults, as the plan had them:
+    // (2 + 1) × 60 + 60 + 60 + 5, and 2 × 5 + 60 + 82 + 4 × 5.
+    let values = resource_values(&workdir.state_json().await?);
+    assert_eq!(
+        (
+            &values["detection_time_seconds"],
+            &values["swap_budget_seconds"]
+        ),
+        (&serde_json::json!(305), &serde_json::json!(172))
+    );
 
     destroy_and_sweep(&world, &workdir).await?;
     Ok(())
@@ -270,6 +280,83 @@ async fn adopted_apis_are_kept_on_destroy_and_the_name_keeps_pointing_at_the_act
             .await?
             .items()
             .is_empty()
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_removes_the_injected_route_but_keeps_a_health_resource_of_the_users() -> Result<()>
+{
+    use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, PutMode};
+    let world = World::new().await?;
+    // The user's API already has GET /health, so the injected
+    // /health/ping lands under a resource that is not ours.
+    let mut ids = Vec::new();
+    for region in [EAST, WEST] {
+        let apigw = world.apigateway(region).await;
+        let id = apigw
+            .create_rest_api()
+            .name("own-health")
+            .endpoint_configuration(
+                EndpointConfiguration::builder()
+                    .types(EndpointType::Regional)
+                    .build(),
+            )
+            .send()
+            .await?
+            .id()
+            .unwrap_or_default()
+            .to_owned();
+        let mut body: serde_json::Value = serde_json::from_str(&world.body(region, "own"))?;
+        body["paths"]["/health"] = body["paths"]["/orders"].clone();
+        let body = body.to_string();
+        apigw
+            .put_rest_api()
+            .rest_api_id(&id)
+            .mode(PutMode::Overwrite)
+            .body(aws_smithy_types::Blob::new(body.into_bytes()))
+            .send()
+            .await?;
+        apigw
+            .create_deployment()
+            .rest_api_id(&id)
+            .stage_name("prod")
+            .send()
+            .await?;
+        ids.push(id);
+    }
+    let workdir = world.workdir()?;
+    let mut config = Config::managed(&world);
+    config.primary.api = Api::Existing(ids[0].clone());
+    config.secondary.api = Api::Existing(ids[1].clone());
+    config.write(&workdir)?;
+    apply_converged(&workdir).await?;
+    workdir.destroy().await?;
+
+    let apigw = world.apigateway(EAST).await;
+    let resources = apigw
+        .get_resources()
+        .rest_api_id(&ids[0])
+        .embed("methods")
+        .send()
+        .await?;
+    let mut paths: Vec<&str> = resources.items().iter().filter_map(|r| r.path()).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["/", "/health", "/orders"],
+        "the route goes, /health stays"
+    );
+    let health = resources
+        .items()
+        .iter()
+        .find(|r| r.path() == Some("/health"))
+        .expect("/health");
+    assert!(
+        health
+            .resource_methods()
+            .is_some_and(|m| m.contains_key("GET")),
+        "{health:?}"
     );
     Ok(())
 }

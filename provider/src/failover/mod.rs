@@ -5,6 +5,7 @@ pub mod apparatus;
 mod apply;
 pub mod checks;
 mod context;
+pub mod estimate;
 pub mod import;
 pub mod openapi;
 pub mod plan;

@@ -111,6 +111,7 @@ fn plan_runtime(
             }
         }
     }
+    super::estimate::plan(planned, config);
     let deployed = !config.handler_package.is_null();
     let had = prior.is_some_and(|p| !p.handler_package.is_null());
     planned.handler_package_sha256 = package_sha256(config);

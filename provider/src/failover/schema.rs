@@ -145,6 +145,38 @@ fn effective_failover_type() -> AttributeType {
     })
 }
 
+fn monthly_cost_type() -> AttributeType {
+    AttributeType::Object(map! {
+        "without_free_tier" => AttributeType::String,
+        "with_free_tier" => AttributeType::String,
+    })
+}
+
+/// `detection_time_seconds`, with its formula.
+const DETECTION_TIME: &str = "Worst case, in seconds, from the moment the active name stops answering to the moment the standby region's kicker \
+    starts its state machine, from `effective_health_check`: `(datapoints_to_alarm + 1) × interval_seconds + 60 + 60 + ceil(timeout_ms / 1000)`. \
+    The alarm needs `datapoints_to_alarm` failing periods, and an outage that begins just after a successful ping leaves that period healthy (hence the `+ 1`); \
+    Lambda publishes the last period's metrics up to 60 s after the ping; CloudWatch evaluates the alarm once a minute (60 s); the kicker probes the active \
+    name once more, which can take the whole probe timeout. SNS's and Lambda's asynchronous delivery have no documented latency and count as zero. \
+    With the defaults: `(2 + 1) × 60 + 60 + 60 + 5 = 305`. Known at plan; with `failover.automatic = false` it is how long the alarm takes, but nothing acts on it.";
+
+/// `swap_budget_seconds`, with its formula.
+const SWAP_BUDGET: &str = "Worst case, in seconds, of the failover state machine from its start to the public name answering from the new region, \
+    without faults: `6 × ceil(timeout_ms / 1000) + 142`. That is two probes (the target's check, and the re-probe just before the compare-and-swap), \
+    `60` for Route 53 to report the change INSYNC (polled every 10 s), `82` for the verification retries (10 s, then 1.5 times longer each: \
+    10 + 15 + 22.5 + 33.75 = 81.25, until they cover the alias record's 60 s TTL after INSYNC), and four verification probes that may each time out. \
+    With the defaults: `2 × 5 + 60 + 82 + 4 × 5 = 172`. Clients see an outage of at most `detection_time_seconds + swap_budget_seconds`.";
+
+/// `monthly_cost_usd`, with what it counts.
+const MONTHLY_COST: &str = "Estimated monthly cost of the failover runtime in both regions, in US dollars, as decimal strings with six places \
+    (`\"2.463272\"`; Terraform numbers are integers here): `without_free_tier` at list prices, `with_free_tier` after each service's monthly free tier \
+    (the API Gateway one only lasts an account's first 12 months; the others are permanent). It counts, for a 730-hour month: one pinger run per region every \
+    `interval_seconds` (a free EventBridge scheduled event, one `PutMetricData`, and two probes: two API Gateway requests and two ponger runs), Lambda \
+    requests and compute at 128 MB (150 ms a pinger run, 10 ms a ponger run, 200 ms a failover step), the log lines they ingest, one alarm and one custom \
+    metric per region, and one failover a month (its Step Functions state transitions, Lambda runs and three SNS publishes). Prices are the US East \
+    (N. Virginia) list prices of the core library's pricing table, which names the source of each (`handlers/core/src/estimate/pricing.rs`). \
+    Not counted: your API's own traffic, the hosted zone (it exists before this resource) and data transfer. With the defaults: `2.463272` and `0.000000`.";
+
 fn last_failover_type() -> AttributeType {
     AttributeType::Object(map! {
         "generation" => AttributeType::Number,
@@ -185,6 +217,9 @@ pub fn schema() -> Schema {
         "effective_failover" => attr(effective_failover_type(), Computed, "The `failover` settings in effect, defaults included.".to_owned()),
         "automatic_failover_paused" => boolean(Computed, "Whether automation is paused by hand: a failover alarm's actions are disabled while `failover.automatic` is true. Apply keeps it paused; enable the alarms' actions to resume."),
         "apparatus_status" => string(Computed, "Whether the runtime's pieces in both regions are all there and run the handler package's code: `ok`, or what is missing or different (the next apply repairs it)."),
+        "detection_time_seconds" => number(Computed, DETECTION_TIME),
+        "swap_budget_seconds" => number(Computed, SWAP_BUDGET),
+        "monthly_cost_usd" => attr(monthly_cost_type(), Computed, MONTHLY_COST.to_owned()),
         "dns_status" => string(Computed,
             "Whether the two names' alias records are as a swap leaves them: `ok`, `active_missing`, `standby_missing`, `foreign_target` (a record points elsewhere) or `both_on_one_region`."),
     };

@@ -5,16 +5,58 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use tf_provider::value::{Value, ValueNumber, ValueString};
 
+/// An optional nested block (`handler_package {}`, `health_check {}`,
+/// `failover {}`): a list of zero or one element on the wire. Unlike
+/// `tf_provider::value::serde_as_vec` it also carries an unknown list, which
+/// Terraform sends while a `dynamic` block's `for_each` is unknown (a module
+/// validated with unknown variables, for example).
+pub mod optional_block {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use tf_provider::value::Value;
+
+    /// An unknown block stays unknown; otherwise a list of zero or one.
+    pub fn serialize<T: Serialize, S: Serializer>(
+        value: &Value<T>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Value::Unknown => Value::<Vec<&T>>::Unknown.serialize(serializer),
+            _ => tf_provider::value::serde_as_vec::serialize(value, serializer),
+        }
+    }
+
+    /// An unknown list is an unknown block; an empty or null one, none.
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Value<T>, D::Error> {
+        match Value::<Vec<Value<T>>>::deserialize(deserializer)? {
+            Value::Unknown => Ok(Value::Unknown),
+            Value::Null => Ok(Value::Null),
+            Value::Value(items) => {
+                let mut items = items.into_iter();
+                match (items.next(), items.next()) {
+                    (None, _) => Ok(Value::Null),
+                    (Some(item), None) => Ok(item),
+                    (Some(_), Some(_)) => Err(D::Error::custom(
+                        "a block that allows at most one was given more",
+                    )),
+                }
+            }
+        }
+    }
+}
+
 /// `multiregion_apigw_failover`: configuration, plan and state share it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FailoverState<'a> {
     pub id: ValueString<'a>,
     pub log_retention_days: ValueNumber,
-    #[serde(with = "tf_provider::value::serde_as_vec")]
+    #[serde(with = "optional_block")]
     pub handler_package: Value<HandlerPackageBlock<'a>>,
-    #[serde(with = "tf_provider::value::serde_as_vec")]
+    #[serde(with = "optional_block")]
     pub health_check: Value<super::apparatus::settings::HealthCheckBlock>,
-    #[serde(with = "tf_provider::value::serde_as_vec")]
+    #[serde(with = "optional_block")]
     pub failover: Value<super::apparatus::settings::FailoverBlock>,
     pub handler_package_sha256: ValueString<'a>,
     pub effective_health_check: Value<super::apparatus::settings::EffectiveHealthCheckValue>,
@@ -31,6 +73,9 @@ pub struct FailoverState<'a> {
     pub last_failover: Value<LastFailover<'a>>,
     pub ledger_record_name: ValueString<'a>,
     pub dns_status: ValueString<'a>,
+    pub detection_time_seconds: ValueNumber,
+    pub swap_budget_seconds: ValueNumber,
+    pub monthly_cost_usd: Value<super::estimate::MonthlyCostValue<'a>>,
     pub primary: Value<RegionState<'a>>,
     pub secondary: Value<RegionState<'a>>,
 }
@@ -162,6 +207,9 @@ impl<'a> FailoverState<'a> {
         settle(&mut self.apparatus_status);
         settle(&mut self.log_retention_days);
         settle(&mut self.health_path);
+        settle(&mut self.detection_time_seconds);
+        settle(&mut self.swap_budget_seconds);
+        settle(&mut self.monthly_cost_usd);
         for block in [&mut self.primary, &mut self.secondary] {
             if let Value::Value(b) = block {
                 settle(&mut b.rest_api_id);

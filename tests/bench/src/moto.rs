@@ -35,10 +35,26 @@ pub fn moto_server_binary() -> PathBuf {
     PathBuf::from("moto_server")
 }
 
-/// A free TCP port on 127.0.0.1.
+/// A free TCP port on 127.0.0.1, never the same twice in this process.
+///
+/// The port is free when this returns, but the caller binds it later: the
+/// kernel may give a port just released to the next caller, so two tests
+/// starting their servers at once could get the same one, and the second
+/// server's readiness probe would be answered by the first's.
 pub fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("binding a free port")?;
-    Ok(listener.local_addr()?.port())
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut handed_out = HANDED_OUT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for _ in 0..100 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").context("binding a free port")?;
+        let port = listener.local_addr()?.port();
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return Ok(port);
+        }
+    }
+    bail!("no free port that this process has not handed out already")
 }
 
 /// A running moto server, stopped when dropped.
@@ -57,6 +73,17 @@ impl Moto {
         let mut last_error = None;
         for _ in 0..3 {
             let port = free_port()?;
+            // Something of another process's may answer there already; then
+            // a readiness probe would not be ours.
+            let taken = reqwest::Client::new()
+                .get(format!("http://127.0.0.1:{port}/moto-api/data.json"))
+                .timeout(Duration::from_millis(500))
+                .send()
+                .await
+                .is_ok();
+            if taken {
+                continue;
+            }
             let log = std::fs::File::create(log_dir.join(format!("moto-{port}.log")))?;
             let child = Command::new(&binary)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])

@@ -114,7 +114,7 @@ async fn a_failover_by_the_state_machine_is_drift_that_terraform_shows_and_never
     assert_eq!(
         planned_actions(&saved),
         [(
-            "multiregion_apigw_failover.api".to_owned(),
+            "module.api.multiregion_apigw_failover.this".to_owned(),
             vec!["no-op".to_owned()]
         )]
     );

@@ -53,6 +53,43 @@ impl RegionContext<'_> {
             .and_then(|r| r.id().map(str::to_owned)))
     }
 
+    /// The parent of the resource `child` when nothing but `child` is in
+    /// it: no methods, no other children, and not the root.
+    async fn bare_parent(&self, api_id: &str, child: &str) -> Result<Option<String>, RegionError> {
+        let resources = self
+            .api()
+            .get_resources()
+            .rest_api_id(api_id)
+            .limit(500)
+            .embed("methods")
+            .send()
+            .await
+            .map_err(|e| {
+                failure(
+                    self.region(),
+                    "reading the API's resources",
+                    sdk_message(&e),
+                )
+            })?;
+        let items = resources.items();
+        let Some(parent_id) = items
+            .iter()
+            .find(|r| r.id() == Some(child))
+            .and_then(|r| r.parent_id())
+        else {
+            return Ok(None);
+        };
+        let Some(parent) = items.iter().find(|r| r.id() == Some(parent_id)) else {
+            return Ok(None);
+        };
+        let is_root = parent.parent_id().is_none() || parent.path() == Some("/");
+        let has_methods = parent.resource_methods().is_some_and(|m| !m.is_empty());
+        let siblings = items
+            .iter()
+            .any(|r| r.parent_id() == Some(parent_id) && r.id() != Some(child));
+        Ok((!is_root && !has_methods && !siblings).then(|| parent_id.to_owned()))
+    }
+
     /// Finds or creates the separate health API.
     async fn health_api(&self) -> Result<String, RegionError> {
         let existing = self
@@ -208,22 +245,27 @@ impl RegionContext<'_> {
                 let Some(resource) = self.resource_id(api_id, &route).await? else {
                     return Ok(());
                 };
-                match self
-                    .api()
-                    .delete_resource()
-                    .rest_api_id(api_id)
-                    .resource_id(&resource)
-                    .send()
-                    .await
-                {
-                    Ok(_) => {}
-                    Err(e) if is_not_found(&e) => return Ok(()),
-                    Err(e) => {
-                        return Err(failure(
-                            self.region(),
-                            "removing the health route from the adopted API",
-                            sdk_message(&e),
-                        ));
+                // The injection also made `/<health_path>` unless the API
+                // had it: it goes too when the route was all it held.
+                let parent = self.bare_parent(api_id, &resource).await?;
+                for id in std::iter::once(resource).chain(parent) {
+                    match self
+                        .api()
+                        .delete_resource()
+                        .rest_api_id(api_id)
+                        .resource_id(&id)
+                        .send()
+                        .await
+                    {
+                        Ok(_) => {}
+                        Err(e) if is_not_found(&e) => {}
+                        Err(e) => {
+                            return Err(failure(
+                                self.region(),
+                                "removing the health route from the adopted API",
+                                sdk_message(&e),
+                            ));
+                        }
                     }
                 }
                 self.deploy(api_id).await
