@@ -538,50 +538,25 @@ async fn adopted_apis_get_the_health_route_injected_or_beside_them_and_lose_it_o
     apply_converged(&workdir).await?;
 
     // Injected into the primary's adopted API, and redeployed.
-    let east = world.apigateway(EAST).await;
-    let paths = |resources: aws_sdk_apigateway::operation::get_resources::GetResourcesOutput| -> Vec<String> {
-        resources.items().iter().filter_map(|r| r.path().map(str::to_owned)).collect()
-    };
-    assert!(
-        paths(east.get_resources().rest_api_id(&east_api).send().await?)
-            .contains(&"/health/ping".to_owned())
-    );
+    let ping = "/health/ping".to_owned();
+    assert!(paths(&world, EAST, &east_api).await?.contains(&ping));
     // Beside the secondary's: a health API of ours at base path `health`,
     // the adopted API at `v1`, on both names.
-    let west = world.apigateway(WEST).await;
     for name in [ACTIVE_NAME, STANDBY_NAME] {
-        let mappings = west
-            .get_base_path_mappings()
-            .domain_name(name)
-            .send()
-            .await?;
-        let mut bases: Vec<(String, String)> = mappings
-            .items()
-            .iter()
-            .map(|m| {
-                (
-                    m.base_path().unwrap_or_default().to_owned(),
-                    m.rest_api_id().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect();
-        bases.sort();
+        let bases = mappings(&world, WEST, name).await?;
         assert_eq!(bases.len(), 2, "{bases:?}");
         assert_eq!(bases[0].0, "health");
         assert_ne!(bases[0].1, west_api);
         assert_eq!(bases[1], ("v1".to_owned(), west_api.clone()));
     }
-    assert!(
-        !paths(west.get_resources().rest_api_id(&west_api).send().await?)
-            .contains(&"/health/ping".to_owned())
-    );
+    assert!(!paths(&world, WEST, &west_api).await?.contains(&ping));
 
     workdir.destroy().await?;
     assert!(
-        !paths(east.get_resources().rest_api_id(&east_api).send().await?)
-            .contains(&"/health/ping".to_owned()),
+        !paths(&world, EAST, &east_api).await?.contains(&ping),
         "the injected route is removed"
     );
+    let west = world.apigateway(WEST).await;
     let apis: Vec<String> = west
         .get_rest_apis()
         .send()

@@ -132,47 +132,6 @@ fn text(value: &Value) -> &str {
     value.as_str().unwrap_or_default()
 }
 
-/// The paths of a REST API's resources, sorted.
-async fn paths(world: &World, region: &str, api: &str) -> Result<Vec<String>> {
-    let resources = world
-        .apigateway(region)
-        .await
-        .get_resources()
-        .rest_api_id(api)
-        .send()
-        .await?;
-    let mut paths: Vec<String> = resources
-        .items()
-        .iter()
-        .filter_map(|r| r.path().map(str::to_owned))
-        .collect();
-    paths.sort();
-    Ok(paths)
-}
-
-/// The base path mappings of a custom domain: (base path, API id), sorted.
-async fn mappings(world: &World, region: &str, domain: &str) -> Result<Vec<(String, String)>> {
-    let found = world
-        .apigateway(region)
-        .await
-        .get_base_path_mappings()
-        .domain_name(domain)
-        .send()
-        .await?;
-    let mut mappings: Vec<(String, String)> = found
-        .items()
-        .iter()
-        .map(|m| {
-            (
-                m.base_path().unwrap_or_default().to_owned(),
-                m.rest_api_id().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
-    mappings.sort();
-    Ok(mappings)
-}
-
 async fn topics(world: &World, region: &str) -> Result<Vec<String>> {
     let sns = aws_sdk_sns::Client::new(&world.sdk(region).await);
     Ok(sns
