@@ -11,7 +11,7 @@
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
 use multiregion_core::naming::Component;
 
-use super::{ApparatusContext, ApparatusError, code, sdk_message};
+use super::{ApparatusContext, ApparatusError, code, deleted, sdk_message};
 
 /// The topic ARNs of a region.
 #[derive(Debug, Clone, Default)]
@@ -233,11 +233,11 @@ impl ApparatusContext<'_> {
             Err(e) if code(&e) == Some("ResourceNotFoundException") => return Ok(()),
             Err(e) => return Err(self.failure("removing the schedule's target", sdk_message(&e))),
         }
-        match events.delete_rule().name(&rule).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if code(&e) == Some("ResourceNotFoundException") => Ok(()),
-            Err(e) => Err(self.failure("deleting the pinger's schedule", sdk_message(&e))),
-        }
+        deleted(
+            events.delete_rule().name(&rule).send().await,
+            "ResourceNotFoundException",
+        )
+        .map_err(|e| self.failure("deleting the pinger's schedule", sdk_message(&e)))
     }
 
     pub(super) async fn delete_topics(&self) -> Result<(), ApparatusError> {
@@ -266,15 +266,9 @@ impl ApparatusContext<'_> {
                     }
                 }
             }
-            match sns.delete_topic().topic_arn(topic).send().await {
-                Ok(_) => {}
-                Err(e) if code(&e) == Some("NotFound") => {}
-                Err(e) => {
-                    return Err(
-                        self.failure("deleting a topic", format!("{topic}: {}", sdk_message(&e)))
-                    );
-                }
-            }
+            deleted(sns.delete_topic().topic_arn(topic).send().await, "NotFound").map_err(|e| {
+                self.failure("deleting a topic", format!("{topic}: {}", sdk_message(&e)))
+            })?;
         }
         Ok(())
     }

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::roles::Roles;
 use super::settings::PINGER_TIMEOUT_SECONDS;
-use super::{ApparatusContext, ApparatusError, code, sdk_message};
+use super::{ApparatusContext, ApparatusError, code, deleted, sdk_message};
 
 /// Lambda's own code hash: base64 of the zip's SHA-256.
 fn code_sha256(zip: &[u8]) -> String {
@@ -351,23 +351,19 @@ impl ApparatusContext<'_> {
     pub(super) async fn delete_functions(&self) -> Result<(), ApparatusError> {
         for component in Component::ALL {
             let name = self.names.function(component);
-            match self
+            let removed = self
                 .clients
                 .lambda
                 .delete_function()
                 .function_name(&name)
                 .send()
-                .await
-            {
-                Ok(_) => {}
-                Err(e) if code(&e) == Some("ResourceNotFoundException") => {}
-                Err(e) => {
-                    return Err(self.failure(
-                        "deleting a function",
-                        format!("{name}: {}", sdk_message(&e)),
-                    ));
-                }
-            }
+                .await;
+            deleted(removed, "ResourceNotFoundException").map_err(|e| {
+                self.failure(
+                    "deleting a function",
+                    format!("{name}: {}", sdk_message(&e)),
+                )
+            })?;
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use multiregion_core::naming::Component;
 
-use super::{ApparatusContext, ApparatusError, code, sdk_message};
+use super::{ApparatusContext, ApparatusError, code, deleted, sdk_message};
 
 impl ApparatusContext<'_> {
     fn log_groups(&self) -> Vec<String> {
@@ -61,23 +61,19 @@ impl ApparatusContext<'_> {
 
     pub(super) async fn delete_log_groups(&self) -> Result<(), ApparatusError> {
         for group in self.log_groups() {
-            match self
+            let removed = self
                 .clients
                 .logs
                 .delete_log_group()
                 .log_group_name(&group)
                 .send()
-                .await
-            {
-                Ok(_) => {}
-                Err(e) if code(&e) == Some("ResourceNotFoundException") => {}
-                Err(e) => {
-                    return Err(self.failure(
-                        "deleting a log group",
-                        format!("{group}: {}", sdk_message(&e)),
-                    ));
-                }
-            }
+                .await;
+            deleted(removed, "ResourceNotFoundException").map_err(|e| {
+                self.failure(
+                    "deleting a log group",
+                    format!("{group}: {}", sdk_message(&e)),
+                )
+            })?;
         }
         Ok(())
     }

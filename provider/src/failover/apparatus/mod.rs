@@ -38,36 +38,7 @@ pub struct ApparatusError {
     pub message: String,
 }
 
-/// The SDK's message of an error, with its code when it has one.
-pub(crate) fn sdk_message<E, R>(
-    error: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
-) -> String
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match error.as_service_error() {
-        Some(service) => format!(
-            "{}: {}",
-            service.code().unwrap_or("error"),
-            service.message().unwrap_or_default()
-        ),
-        None => format!(
-            "{}",
-            aws_smithy_types::error::display::DisplayErrorContext(error)
-        ),
-    }
-}
-
-/// The error code of an SDK error, if the service gave one.
-pub(crate) fn code<E, R>(
-    error: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
-) -> Option<&str>
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
-{
-    error.as_service_error().and_then(|e| e.code())
-}
+pub(crate) use super::sdk_error::{code, deleted, sdk_message};
 
 /// What exists of the apparatus in a region.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

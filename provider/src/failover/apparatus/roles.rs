@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use multiregion_core::naming::Component;
 
 use super::iam::{function_policy, state_machine_policy, trust_policy};
-use super::{ApparatusContext, ApparatusError, code, sdk_message};
+use super::{ApparatusContext, ApparatusError, code, deleted, sdk_message};
 
 /// The inline policy's name on every role.
 pub const POLICY_NAME: &str = "multiregion";
@@ -150,31 +150,23 @@ impl ApparatusContext<'_> {
     pub(super) async fn delete_roles(&self) -> Result<(), ApparatusError> {
         let iam = &self.global.iam;
         for (name, _, _) in self.role_specs() {
-            match iam
+            let removed = iam
                 .delete_role_policy()
                 .role_name(&name)
                 .policy_name(POLICY_NAME)
                 .send()
-                .await
-            {
-                Ok(_) => {}
-                Err(e) if code(&e) == Some("NoSuchEntity") => {}
-                Err(e) => {
-                    return Err(self.failure(
-                        "deleting a role's policy",
-                        format!("{name}: {}", sdk_message(&e)),
-                    ));
-                }
-            }
-            match iam.delete_role().role_name(&name).send().await {
-                Ok(_) => {}
-                Err(e) if code(&e) == Some("NoSuchEntity") => {}
-                Err(e) => {
-                    return Err(
-                        self.failure("deleting a role", format!("{name}: {}", sdk_message(&e)))
-                    );
-                }
-            }
+                .await;
+            deleted(removed, "NoSuchEntity").map_err(|e| {
+                self.failure(
+                    "deleting a role's policy",
+                    format!("{name}: {}", sdk_message(&e)),
+                )
+            })?;
+            deleted(
+                iam.delete_role().role_name(&name).send().await,
+                "NoSuchEntity",
+            )
+            .map_err(|e| self.failure("deleting a role", format!("{name}: {}", sdk_message(&e))))?;
         }
         Ok(())
     }

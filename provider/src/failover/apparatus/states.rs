@@ -9,7 +9,7 @@ use aws_sdk_sfn::types::{
 use multiregion_core::statemachine::{Timing, definition_json};
 
 use super::roles::Roles;
-use super::{ApparatusContext, ApparatusError, code, sdk_message};
+use super::{ApparatusContext, ApparatusError, code, deleted, sdk_message};
 
 impl ApparatusContext<'_> {
     fn state_machine_arn(&self) -> String {
@@ -117,17 +117,14 @@ impl ApparatusContext<'_> {
     }
 
     pub(super) async fn delete_state_machine(&self) -> Result<(), ApparatusError> {
-        match self
+        let removed = self
             .clients
             .sfn
             .delete_state_machine()
             .state_machine_arn(self.state_machine_arn())
             .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if code(&e) == Some("StateMachineDoesNotExist") => Ok(()),
-            Err(e) => Err(self.failure("deleting the state machine", sdk_message(&e))),
-        }
+            .await;
+        deleted(removed, "StateMachineDoesNotExist")
+            .map_err(|e| self.failure("deleting the state machine", sdk_message(&e)))
     }
 }

@@ -10,12 +10,14 @@
 //!
 //! A managed API carries the route in its body (see `openapi`).
 
-use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, PutMode};
+use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, PutMode, Resource};
 use aws_smithy_types::Blob;
 
 use super::super::openapi::{health_document, health_route};
 use super::super::validate::{ApiSource, HealthRoute};
-use super::{RegionContext, RegionError, TAG_ROLE, failure, is_not_found, ponger_arn, sdk_message};
+use super::{
+    NOT_FOUND, RegionContext, RegionError, TAG_ROLE, deleted, failure, ponger_arn, sdk_message,
+};
 use crate::pacing::Quota;
 
 /// The stage of a separate health API.
@@ -31,63 +33,28 @@ pub struct HealthTarget {
 }
 
 impl RegionContext<'_> {
-    async fn resource_id(&self, api_id: &str, path: &str) -> Result<Option<String>, RegionError> {
-        let resources = self
-            .api()
-            .get_resources()
-            .rest_api_id(api_id)
-            .limit(500)
-            .send()
-            .await
-            .map_err(|e| {
-                failure(
-                    self.region(),
-                    "reading the API's resources",
-                    sdk_message(&e),
-                )
-            })?;
-        Ok(resources
-            .items()
-            .iter()
-            .find(|r| r.path() == Some(path))
-            .and_then(|r| r.id().map(str::to_owned)))
+    /// The API's resources, with their methods when `with_methods`.
+    async fn resources(
+        &self,
+        api_id: &str,
+        with_methods: bool,
+    ) -> Result<Vec<Resource>, RegionError> {
+        let mut request = self.api().get_resources().rest_api_id(api_id).limit(500);
+        if with_methods {
+            request = request.embed("methods");
+        }
+        let resources = request.send().await.map_err(|e| {
+            failure(
+                self.region(),
+                "reading the API's resources",
+                sdk_message(&e),
+            )
+        })?;
+        Ok(resources.items().to_vec())
     }
 
-    /// The parent of the resource `child` when nothing but `child` is in
-    /// it: no methods, no other children, and not the root.
-    async fn bare_parent(&self, api_id: &str, child: &str) -> Result<Option<String>, RegionError> {
-        let resources = self
-            .api()
-            .get_resources()
-            .rest_api_id(api_id)
-            .limit(500)
-            .embed("methods")
-            .send()
-            .await
-            .map_err(|e| {
-                failure(
-                    self.region(),
-                    "reading the API's resources",
-                    sdk_message(&e),
-                )
-            })?;
-        let items = resources.items();
-        let Some(parent_id) = items
-            .iter()
-            .find(|r| r.id() == Some(child))
-            .and_then(|r| r.parent_id())
-        else {
-            return Ok(None);
-        };
-        let Some(parent) = items.iter().find(|r| r.id() == Some(parent_id)) else {
-            return Ok(None);
-        };
-        let is_root = parent.parent_id().is_none() || parent.path() == Some("/");
-        let has_methods = parent.resource_methods().is_some_and(|m| !m.is_empty());
-        let siblings = items
-            .iter()
-            .any(|r| r.parent_id() == Some(parent_id) && r.id() != Some(child));
-        Ok((!is_root && !has_methods && !siblings).then(|| parent_id.to_owned()))
+    async fn resource_id(&self, api_id: &str, path: &str) -> Result<Option<String>, RegionError> {
+        Ok(id_at(&self.resources(api_id, false).await?, path))
     }
 
     /// Finds or creates the separate health API.
@@ -242,31 +209,28 @@ impl RegionContext<'_> {
             (ApiSource::Adopted { .. }, HealthRoute::Inject) => {
                 let Some(api_id) = api_id else { return Ok(()) };
                 let route = health_route(self.health_path);
-                let Some(resource) = self.resource_id(api_id, &route).await? else {
+                let resources = self.resources(api_id, true).await?;
+                let Some(resource) = id_at(&resources, &route) else {
                     return Ok(());
                 };
                 // The injection also made `/<health_path>` unless the API
                 // had it: it goes too when the route was all it held.
-                let parent = self.bare_parent(api_id, &resource).await?;
+                let parent = bare_parent(&resources, &resource);
                 for id in std::iter::once(resource).chain(parent) {
-                    match self
+                    let removed = self
                         .api()
                         .delete_resource()
                         .rest_api_id(api_id)
                         .resource_id(&id)
                         .send()
-                        .await
-                    {
-                        Ok(_) => {}
-                        Err(e) if is_not_found(&e) => {}
-                        Err(e) => {
-                            return Err(failure(
-                                self.region(),
-                                "removing the health route from the adopted API",
-                                sdk_message(&e),
-                            ));
-                        }
-                    }
+                        .await;
+                    deleted(removed, NOT_FOUND).map_err(|e| {
+                        failure(
+                            self.region(),
+                            "removing the health route from the adopted API",
+                            sdk_message(&e),
+                        )
+                    })?;
                 }
                 self.deploy(api_id).await
             }
@@ -284,26 +248,43 @@ impl RegionContext<'_> {
                             == Some("health")
                 }) {
                     self.pacer.wait(self.region(), Quota::DeleteRestApi).await;
-                    match self
+                    let removed = self
                         .api()
                         .delete_rest_api()
                         .rest_api_id(api.id().unwrap_or_default())
                         .send()
-                        .await
-                    {
-                        Ok(_) => {}
-                        Err(e) if is_not_found(&e) => {}
-                        Err(e) => {
-                            return Err(failure(
-                                self.region(),
-                                "deleting the health API",
-                                sdk_message(&e),
-                            ));
-                        }
-                    }
+                        .await;
+                    deleted(removed, NOT_FOUND).map_err(|e| {
+                        failure(self.region(), "deleting the health API", sdk_message(&e))
+                    })?;
                 }
                 Ok(())
             }
         }
     }
+}
+
+/// The id of the resource at `path`.
+fn id_at(resources: &[Resource], path: &str) -> Option<String> {
+    resources
+        .iter()
+        .find(|r| r.path() == Some(path))
+        .and_then(|r| r.id().map(str::to_owned))
+}
+
+/// The parent of the resource `child` when nothing but `child` is in it:
+/// no methods, no other children, and not the root. `resources` carry their
+/// methods.
+fn bare_parent(resources: &[Resource], child: &str) -> Option<String> {
+    let parent_id = resources
+        .iter()
+        .find(|r| r.id() == Some(child))
+        .and_then(|r| r.parent_id())?;
+    let parent = resources.iter().find(|r| r.id() == Some(parent_id))?;
+    let is_root = parent.parent_id().is_none() || parent.path() == Some("/");
+    let has_methods = parent.resource_methods().is_some_and(|m| !m.is_empty());
+    let siblings = resources
+        .iter()
+        .any(|r| r.parent_id() == Some(parent_id) && r.id() != Some(child));
+    (!is_root && !has_methods && !siblings).then(|| parent_id.to_owned())
 }

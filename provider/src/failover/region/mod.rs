@@ -112,26 +112,15 @@ fn failure(region: &Region, step: &str, message: impl Into<String>) -> RegionErr
     }
 }
 
-fn sdk_message<E: ProvideErrorMetadata + std::error::Error + 'static>(
-    error: &ApiGwError<E>,
-) -> String {
-    match error.as_service_error() {
-        Some(service) => format!(
-            "{}: {}",
-            service.code().unwrap_or("error"),
-            service.message().unwrap_or_default()
-        ),
-        None => format!(
-            "{}",
-            aws_smithy_types::error::display::DisplayErrorContext(error)
-        ),
-    }
-}
+use super::sdk_error::{deleted, sdk_message};
 
 type ApiGwError<E> = aws_sdk_apigateway::error::SdkError<E>;
 
+/// API Gateway's code for a thing that does not exist.
+const NOT_FOUND: &str = "NotFoundException";
+
 fn is_not_found<E: ProvideErrorMetadata>(error: &ApiGwError<E>) -> bool {
-    error.as_service_error().and_then(|e| e.code()) == Some("NotFoundException")
+    super::sdk_error::code(error) == Some(NOT_FOUND)
 }
 
 /// The ARN of the ponger function the health route invokes.
@@ -384,39 +373,25 @@ impl RegionContext<'_> {
                 continue;
             }
             self.pacer.wait(self.region(), Quota::DomainName).await;
-            match self
-                .api()
-                .delete_domain_name()
-                .domain_name(name)
-                .send()
-                .await
-            {
-                Ok(_) => {}
-                Err(e) if is_not_found(&e) => {}
-                Err(e) => {
-                    return Err(failure(
-                        self.region(),
-                        "deleting a custom domain",
-                        sdk_message(&e),
-                    ));
-                }
-            }
+            deleted(
+                self.api()
+                    .delete_domain_name()
+                    .domain_name(name)
+                    .send()
+                    .await,
+                NOT_FOUND,
+            )
+            .map_err(|e| failure(self.region(), "deleting a custom domain", sdk_message(&e)))?;
         }
         if owned.rest_api
             && let Some(id) = &deployment.rest_api_id
         {
             self.pacer.wait(self.region(), Quota::DeleteRestApi).await;
-            match self.api().delete_rest_api().rest_api_id(id).send().await {
-                Ok(_) => {}
-                Err(e) if is_not_found(&e) => {}
-                Err(e) => {
-                    return Err(failure(
-                        self.region(),
-                        "deleting the REST API",
-                        sdk_message(&e),
-                    ));
-                }
-            }
+            deleted(
+                self.api().delete_rest_api().rest_api_id(id).send().await,
+                NOT_FOUND,
+            )
+            .map_err(|e| failure(self.region(), "deleting the REST API", sdk_message(&e)))?;
         }
         Ok(())
     }
