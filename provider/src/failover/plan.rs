@@ -411,11 +411,12 @@ pub fn unrecorded_failover(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::failover::state::LastFailover;
 
-    fn config<'a>() -> FailoverState<'a> {
+    /// A valid configuration of two managed APIs (also the estimate tests').
+    pub(crate) fn config<'a>() -> FailoverState<'a> {
         let block = |region: &str| RegionState {
             region: string(region),
             certificate_arn: string(format!("arn:aws:acm:{region}:123456789012:certificate/x")),

@@ -6,26 +6,10 @@
 use tf_provider::value::Value;
 
 use super::super::apparatus::settings::{FailoverBlock, HealthCheckBlock};
+use super::super::plan::tests::config;
 use super::super::plan::{plan_create, plan_update};
-use super::super::state::{FailoverState, RegionState, known, string};
+use super::super::state::{FailoverState, known};
 use super::MonthlyCostValue;
-
-fn config<'a>() -> FailoverState<'a> {
-    let block = |region: &str| RegionState {
-        region: string(region),
-        certificate_arn: string(format!("arn:aws:acm:{region}:123456789012:certificate/x")),
-        openapi_body: string("{}"),
-        ..RegionState::default()
-    };
-    FailoverState {
-        name: string("orders"),
-        domain_name: string("api.example.com"),
-        hosted_zone_id: string("Z1"),
-        primary: Value::Value(block("us-east-1")),
-        secondary: Value::Value(block("us-west-2")),
-        ..FailoverState::default()
-    }
-}
 
 /// The monthly list price, in dollars, worked out by hand for a pinger
 /// every `interval` seconds in both regions and one failover a month (16
