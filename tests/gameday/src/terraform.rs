@@ -48,9 +48,9 @@ pub fn provider_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// The quickstart, applied or about to be.
+/// An example of `examples/`, applied or about to be.
 #[derive(Debug)]
-pub struct Quickstart {
+pub struct Example {
     /// Terraform's working directory (a copy of `examples/quickstart`).
     pub workdir: Workdir,
     /// The zone and the certificates it uses.
@@ -70,7 +70,7 @@ pub async fn virtual_bench(start: EpochMs) -> Result<Bench> {
 /// provider under test, with the repository's modules beside it when the
 /// example uses them, and writes its variables: the seeded zone and
 /// certificates, the account, the handler package and `vars`.
-pub async fn example(bench: &Bench, example: &str, vars: serde_json::Value) -> Result<Quickstart> {
+pub async fn example(bench: &Bench, example: &str, vars: serde_json::Value) -> Result<Example> {
     let seeded = zone_and_certificates(
         bench,
         "example.com",
@@ -101,7 +101,7 @@ pub async fn example(bench: &Bench, example: &str, vars: serde_json::Value) -> R
     if workdir.path().join("modules").exists() {
         workdir.run(&["get", "-no-color"]).await?.expect(0)?;
     }
-    Ok(Quickstart { workdir, seeded })
+    Ok(Example { workdir, seeded })
 }
 
 /// Copies an example's files; a module it sources from the repository

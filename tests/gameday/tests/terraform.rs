@@ -16,7 +16,7 @@ use multiregion_bench::faults::{Fault, FaultKind};
 use multiregion_bench::terraform::planned_actions;
 use multiregion_core::{DnsStatus, Reason, Region};
 use multiregion_gameday::runtime::{EAST, NAME, Options, WEST};
-use multiregion_gameday::terraform::{self, Quickstart, TERRAFORM_SPEED, set_var};
+use multiregion_gameday::terraform::{self, Example, TERRAFORM_SPEED, set_var};
 use multiregion_gameday::{GameDay, Outage};
 
 /// 2026-11-24T03:00:00Z.
@@ -25,7 +25,7 @@ const START: i64 = 1_795_489_200_000;
 /// The quickstart applied on a virtual clock and its runtime attached, past
 /// the cooldown after creation; then us-east-1's data plane goes down and
 /// the runtime fails over to us-west-2.
-async fn applied_and_failed_over() -> Result<(GameDay, Quickstart)> {
+async fn applied_and_failed_over() -> Result<(GameDay, Example)> {
     let options = Options::virtual_at(START);
     let cooldown = options.failover.cooldown_seconds;
     let bench = terraform::virtual_bench(START).await?;

@@ -87,7 +87,7 @@ async fn print_inventory(bench: &Bench, zone_id: &str) -> Result<usize> {
     Ok(found)
 }
 
-async fn calls_by_service(bench: &Bench) -> BTreeMap<String, usize> {
+fn calls_by_service(bench: &Bench) -> BTreeMap<String, usize> {
     let mut calls = BTreeMap::new();
     for entry in bench.proxy().log() {
         *calls.entry(entry.service).or_default() += 1;
@@ -216,7 +216,7 @@ async fn main() -> Result<()> {
     if print_inventory(&bench, &quickstart.seeded.zone_id).await? == 0 {
         say("    nothing");
     }
-    let calls = calls_by_service(&bench).await;
+    let calls = calls_by_service(&bench);
     say(
         "\nAWS calls through the proxy over the whole demo (Terraform, the runtime and the harness), by service:",
     );
