@@ -51,7 +51,7 @@ pub fn provider_dir() -> Result<PathBuf> {
 /// An example of `examples/`, applied or about to be.
 #[derive(Debug)]
 pub struct Example {
-    /// Terraform's working directory (a copy of `examples/quickstart`).
+    /// Terraform's working directory (a copy of the example).
     pub workdir: Workdir,
     /// The zone and the certificates it uses.
     pub seeded: Seeded,
