@@ -117,7 +117,7 @@ variable "deploy_runtime" {
 }
 
 variable "handler_package_path" {
-  description = "Directory of the prebuilt handler package (manifest.json and one zip per handler). Null: target/package of the repository this module is part of, as ./scripts/package builds it."
+  description = "Directory of the prebuilt handler package (manifest.json, SHA256SUMS and handlers.zip, which every function deploys). Null: target/package of the repository this module is part of, as ./scripts/package builds it."
   type        = string
   default     = null
 }

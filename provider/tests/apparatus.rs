@@ -37,6 +37,8 @@ async fn inventory(world: &World, region: &str) -> Result<Vec<String>> {
             .context("no deployment contract")?;
         let deployment = Deployment::from_json(env)?;
         assert_eq!(deployment.pair().active_name, ACTIVE_NAME);
+        // One zip for every function; the handler setting picks the component.
+        assert_eq!(configuration.handler(), Some(component), "{name}");
         assert!(
             configuration
                 .role()
@@ -44,7 +46,7 @@ async fn inventory(world: &World, region: &str) -> Result<Vec<String>> {
             "{name}"
         );
         lines.push(format!(
-            "function {name} (provided.al2023, role mr-orders-{component}-{region})"
+            "function {name} (provided.al2023, handler {component}, role mr-orders-{component}-{region})"
         ));
     }
     let invoke = lambda
@@ -255,7 +257,7 @@ fn parliament(policy: &str) -> Result<String> {
     ))
 }
 
-/// A copy of the package whose ponger zip holds one more file: new code.
+/// A copy of the package whose zip holds one more file: new code.
 fn changed_package(package: &Path) -> Result<std::path::PathBuf> {
     let copy = std::env::temp_dir().join(format!("mr-package-{}", std::process::id()));
     std::fs::create_dir_all(&copy)?;
@@ -265,7 +267,7 @@ fn changed_package(package: &Path) -> Result<std::path::PathBuf> {
     }
     std::fs::write(copy.join("RELEASE"), "a new build")?;
     let status = std::process::Command::new("zip")
-        .args(["-q", "ponger.zip", "RELEASE"])
+        .args(["-q", multiregion_core::package::ZIP, "RELEASE"])
         .current_dir(&copy)
         .status()
         .context("running zip (./scripts/setup installs it)")?;

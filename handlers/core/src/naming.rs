@@ -157,6 +157,12 @@ impl Component {
             Component::Notifier => "notifier",
         }
     }
+
+    /// The component whose [`as_str`](Component::as_str) is `name`: the
+    /// function's configured handler names the component its bootstrap runs.
+    pub fn from_handler(name: &str) -> Option<Component> {
+        Component::ALL.into_iter().find(|c| c.as_str() == name)
+    }
 }
 
 /// Names of everything one failover resource creates, derived from its `name`.

@@ -1,21 +1,30 @@
-//! The handler package: one Lambda deployment zip per handler, with a
-//! manifest, as `scripts/package` builds it and the provider deploys it.
+//! The handler package: one Lambda deployment zip that every function
+//! shares, with a manifest, as `scripts/package` builds it and the provider
+//! deploys it.
 //!
-//! A package directory holds `<handler>.zip` for every handler (each with a
-//! `bootstrap` and `manifest.json`), plus `manifest.json` and `SHA256SUMS`:
+//! A package directory holds [`ZIP`] (a `bootstrap` that serves every
+//! handler, chosen by the function's handler setting, and `manifest.json`),
+//! plus `manifest.json` and `SHA256SUMS` beside it:
 //!
 //! ```json
 //! {
-//!   "format": 1,
+//!   "format": 2,
 //!   "package": "multiregion-handlers",
 //!   "version": "0.1.0",
 //!   "state_machine_protocol": 1,
 //!   "deployment_contract": 1,
 //!   "runtime": "provided.al2023",
 //!   "architecture": "x86_64",
+//!   "zip": "handlers.zip",
+//!   "build": "release",
 //!   "handlers": ["ponger", "pinger", "kicker", "swapper", "notifier"]
 //! }
 //! ```
+//!
+//! Format 1 had one zip per handler, each with its own bootstrap. A
+//! `development` build (`scripts/package --dev`: unoptimized, linked for the
+//! build machine's glibc) runs under the local emulator only; the provider
+//! warns when a configuration deploys one.
 
 use std::path::{Path, PathBuf};
 
@@ -27,7 +36,10 @@ use crate::naming::Component;
 use crate::statemachine::PROTOCOL_VERSION;
 
 /// The version of this manifest's format.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
+
+/// The one zip every function deploys.
+pub const ZIP: &str = "handlers.zip";
 
 /// The package's name.
 pub const PACKAGE: &str = "multiregion-handlers";
@@ -38,6 +50,17 @@ pub const RUNTIME: &str = "provided.al2023";
 
 /// The architecture the bootstraps are built for.
 pub const ARCHITECTURE: &str = "x86_64";
+
+/// How a package's bootstrap was built.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Build {
+    /// Optimized, for `provided.al2023` (glibc at most 2.30): what ships.
+    #[default]
+    Release,
+    /// Unoptimized and linked for the build machine: for the local emulator.
+    Development,
+}
 
 /// What a handler package holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,7 +79,13 @@ pub struct Manifest {
     pub runtime: String,
     /// The architecture.
     pub architecture: String,
-    /// The handlers, each in `<handler>.zip` with a `bootstrap`.
+    /// The zip every function deploys ([`ZIP`]).
+    pub zip: String,
+    /// How the bootstrap was built.
+    #[serde(default)]
+    pub build: Build,
+    /// The handlers its `bootstrap` serves: the values of a function's
+    /// handler setting.
     pub handlers: Vec<String>,
 }
 
@@ -71,6 +100,8 @@ impl Manifest {
             deployment_contract: CONTRACT_VERSION,
             runtime: RUNTIME.into(),
             architecture: ARCHITECTURE.into(),
+            zip: ZIP.into(),
+            build: Build::Release,
             handlers: Component::ALL
                 .iter()
                 .map(|c| c.as_str().to_owned())
@@ -80,14 +111,15 @@ impl Manifest {
 
     /// Why a package with this manifest cannot run with this code, if it
     /// cannot: the format, the state machine protocol, the deployment
-    /// contract, the runtime, the architecture and the handlers must match.
+    /// contract, the runtime, the architecture and the handlers must match
+    /// (the build may be either).
     pub fn mismatch(&self) -> Option<String> {
         let expected = Manifest::current();
         let mut problems = Vec::new();
-        if self.format != expected.format {
+        if self.format != expected.format || self.zip != expected.zip {
             problems.push(format!(
-                "manifest format {} (expected {})",
-                self.format, expected.format
+                "manifest format {} (expected {}, one {} for every function)",
+                self.format, expected.format, expected.zip
             ));
         }
         if self.package != expected.package {
@@ -164,9 +196,7 @@ pub struct Package {
     pub dir: PathBuf,
     /// Its manifest.
     pub manifest: Manifest,
-    /// The hex SHA-256 of each handler's zip, in [`Component::ALL`] order.
-    pub zip_sha256: Vec<(Component, String)>,
-    /// One hex SHA-256 over all zips: changes when any handler's code does.
+    /// The hex SHA-256 of the zip: changes when any handler's code does.
     pub sha256: String,
 }
 
@@ -184,9 +214,7 @@ fn hex(bytes: &[u8]) -> String {
 /// What identifies the files of a package without reading them: each
 /// file's size and modification time.
 fn fingerprint(dir: &Path) -> Option<Vec<(u64, std::time::SystemTime)>> {
-    let mut files = vec![dir.join("manifest.json")];
-    files.extend(Component::ALL.iter().map(|c| Package::zip_path_in(dir, *c)));
-    files
+    [dir.join("manifest.json"), dir.join(ZIP)]
         .iter()
         .map(|f| {
             let meta = std::fs::metadata(f).ok()?;
@@ -237,36 +265,21 @@ impl Package {
         if let Some(why) = manifest.mismatch() {
             return Err(PackageError::Mismatch(why));
         }
-        let mut all = Sha256::new();
-        let mut zip_sha256 = Vec::new();
-        for component in Component::ALL {
-            let digest = hex(&Sha256::digest(read(&Package::zip_path_in(
-                dir, component,
-            ))?));
-            all.update(component.as_str().as_bytes());
-            all.update(digest.as_bytes());
-            zip_sha256.push((component, digest));
-        }
         Ok(Package {
             dir: dir.to_path_buf(),
             manifest,
-            zip_sha256,
-            sha256: hex(&all.finalize()),
+            sha256: hex(&Sha256::digest(read(&dir.join(ZIP))?)),
         })
     }
 
-    fn zip_path_in(dir: &Path, component: Component) -> PathBuf {
-        dir.join(format!("{}.zip", component.as_str()))
-    }
-
-    /// The zip of `component`.
-    pub fn zip_path(&self, component: Component) -> PathBuf {
-        Package::zip_path_in(&self.dir, component)
+    /// The zip every function deploys.
+    pub fn zip_path(&self) -> PathBuf {
+        self.dir.join(ZIP)
     }
 
     /// The zip's bytes.
-    pub fn zip(&self, component: Component) -> Result<Vec<u8>, PackageError> {
-        read(&self.zip_path(component))
+    pub fn zip(&self) -> Result<Vec<u8>, PackageError> {
+        read(&self.zip_path())
     }
 }
 
@@ -286,7 +299,28 @@ mod tests {
     }
 
     #[test]
-    fn a_package_is_hashed_over_every_zip() {
+    fn a_development_build_fits_and_says_so() {
+        let mut dev = Manifest::current();
+        dev.build = Build::Development;
+        assert_eq!(dev.mismatch(), None);
+        let text = serde_json::to_string(&dev).unwrap();
+        assert!(text.contains("\"build\":\"development\""), "{text}");
+        let without: Manifest =
+            serde_json::from_str(&text.replace(",\"build\":\"development\"", "")).unwrap();
+        assert_eq!(without.build, Build::Release);
+    }
+
+    #[test]
+    fn a_format_1_package_is_refused_with_what_changed() {
+        let mut old = Manifest::current();
+        old.format = 1;
+        old.zip = String::new();
+        let why = old.mismatch().unwrap();
+        assert!(why.contains("manifest format 1 (expected 2"), "{why}");
+    }
+
+    #[test]
+    fn a_package_is_hashed_over_its_zip() {
         let dir = std::env::temp_dir().join(format!("mr-package-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
@@ -294,14 +328,13 @@ mod tests {
             serde_json::to_vec(&Manifest::current()).unwrap(),
         )
         .unwrap();
-        for c in Component::ALL {
-            std::fs::write(dir.join(format!("{}.zip", c.as_str())), c.as_str()).unwrap();
-        }
+        std::fs::write(dir.join(ZIP), "code").unwrap();
         let first = Package::open(&dir).unwrap();
-        std::fs::write(dir.join("kicker.zip"), "new code").unwrap();
+        assert_eq!(first.zip().unwrap(), b"code");
+        std::fs::write(dir.join(ZIP), "new code").unwrap();
         let second = Package::open(&dir).unwrap();
         assert_ne!(first.sha256, second.sha256);
-        std::fs::remove_file(dir.join("notifier.zip")).unwrap();
+        std::fs::remove_file(dir.join(ZIP)).unwrap();
         assert!(matches!(
             Package::open(&dir),
             Err(PackageError::Read { .. })

@@ -1,8 +1,10 @@
 //! The failover runtime's Lambda handlers.
 //!
-//! Each binary's `main` only wires (logs, the deployment contract, SDK
-//! clients, the probe) and hands the event to a plain async function here,
-//! which is unit-tested with mocked AWS clients and canned probe answers:
+//! One bootstrap serves every function: its `main` reads the function's
+//! handler setting, [`serve`] wires that function (logs, the deployment
+//! contract, SDK clients, the probe) and hands each event to a plain async
+//! function here, which is unit-tested with mocked AWS clients and canned
+//! probe answers:
 //!
 //! - [`ponger`]: answers the health route with its region;
 //! - [`pinger`]: probes both names every minute, fails when the active name
@@ -21,6 +23,7 @@ pub mod notifier;
 pub mod pinger;
 pub mod ponger;
 pub mod probe;
+pub mod serve;
 pub mod swapper;
 pub mod time;
 pub mod wiring;

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use multiregion_core::aws::{AwsSettings, route53_client, sdk_config};
 use multiregion_core::deployment::{Deployment, DeploymentError};
+use multiregion_core::naming::Component;
 use multiregion_core::probe::{ProbeSettings, Prober, SetupError};
 use multiregion_core::region::{Region, UnknownRegion};
 
@@ -23,6 +24,11 @@ pub enum StartError {
     /// The probe cannot be set up.
     #[error(transparent)]
     Probe(#[from] SetupError),
+    /// The function's handler setting names no component.
+    #[error(
+        "the function's handler is {0:?}: set it to one of ponger, pinger, kicker, swapper or notifier"
+    )]
+    Handler(String),
 }
 
 impl From<UnknownRegion> for StartError {
@@ -98,9 +104,9 @@ fn settings(attempts: Option<u32>) -> AwsSettings {
 
 /// Logs that the function is ready, with its init time (from the start of
 /// `main` to the first poll of the runtime API).
-pub fn ready(handler: &str, started: Instant) {
+pub fn ready(handler: Component, started: Instant) {
     tracing::info!(
-        handler,
+        handler = handler.as_str(),
         init_ms = started.elapsed().as_secs_f64() * 1000.0,
         version = env!("CARGO_PKG_VERSION"),
         "ready"

@@ -221,7 +221,6 @@ fn names_only_package(resolved: &Resolved) -> Package {
     Package {
         dir: resolved.spec.handler_package.clone().unwrap_or_default(),
         manifest: multiregion_core::package::Manifest::current(),
-        zip_sha256: Vec::new(),
         sha256: String::new(),
     }
 }

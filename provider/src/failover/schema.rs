@@ -121,7 +121,7 @@ fn handler_package_block() -> Block {
              Absent: no runtime is deployed, and nothing fails over by itself (plans warn).",
         ),
         attributes: map! {
-            "path" => string(Required, "Directory of the package: `manifest.json` and `<handler>.zip` for each handler. Its manifest must match this provider (state machine protocol and deployment contract); \
+            "path" => string(Required, "Directory of the package: `manifest.json` and `handlers.zip`, the one zip every function deploys (its `bootstrap` runs the component the function's handler setting names). Its manifest must match this provider (state machine protocol and deployment contract); \
                 a new package (a new `handler_package_sha256`) updates the functions' code in place."),
         },
         ..Default::default()

@@ -1,6 +1,7 @@
-//! The handler Lambdas on `provided.al2023`, from the handler package: the
-//! package's hash drives in-place code updates; the deployment contract goes
-//! in one environment variable. Also the kicker's event-invoke config and
+//! The handler Lambdas on `provided.al2023`, from the handler package: every
+//! function deploys the package's one zip, and its handler setting names the
+//! component its bootstrap runs; the package's hash drives in-place code
+//! updates; the deployment contract goes in one environment variable. Also the kicker's event-invoke config and
 //! the permissions for SNS, EventBridge and API Gateway to invoke them.
 
 use std::collections::{BTreeMap, HashMap};
@@ -88,7 +89,7 @@ impl ApparatusContext<'_> {
         let name = self.names.function(component);
         let zip = self
             .package
-            .zip(component)
+            .zip()
             .map_err(|e| self.failure("reading the handler package", e.to_string()))?;
         let wanted_sha = code_sha256(&zip);
         let environment = self.environment();
@@ -115,7 +116,8 @@ impl ApparatusContext<'_> {
                         })?;
                 }
                 let same_config = configuration.is_some_and(|c| {
-                    c.role() == Some(role_arn)
+                    c.handler() == Some(component.as_str())
+                        && c.role() == Some(role_arn)
                         && c.timeout() == Some(timeout_seconds(component))
                         && c.environment().and_then(|e| e.variables()) == environment.variables()
                 });
@@ -124,6 +126,7 @@ impl ApparatusContext<'_> {
                     lambda
                         .update_function_configuration()
                         .function_name(&name)
+                        .handler(component.as_str())
                         .role(role_arn)
                         .timeout(timeout_seconds(component))
                         .environment(environment)
@@ -146,7 +149,7 @@ impl ApparatusContext<'_> {
                         .function_name(&name)
                         .runtime(Runtime::Providedal2023)
                         .architectures(Architecture::X8664)
-                        .handler("bootstrap")
+                        .handler(component.as_str())
                         .role(role_arn)
                         .code(
                             aws_sdk_lambda::types::FunctionCode::builder()
@@ -313,8 +316,9 @@ impl ApparatusContext<'_> {
     /// Problems with the functions: missing, or code other than the package's.
     pub(super) async fn read_functions(&self) -> Result<Vec<String>, ApparatusError> {
         let mut problems = Vec::new();
-        for (component, package_sha) in &self.package.zip_sha256 {
-            let name = self.names.function(*component);
+        let package_sha = &self.package.sha256;
+        for component in Component::ALL {
+            let name = self.names.function(component);
             match self
                 .clients
                 .lambda
@@ -324,8 +328,8 @@ impl ApparatusContext<'_> {
                 .await
             {
                 Ok(function) => {
-                    let live = function
-                        .configuration()
+                    let configuration = function.configuration();
+                    let live = configuration
                         .and_then(|c| c.code_sha256())
                         .unwrap_or_default();
                     let bytes: Vec<u8> = (0..package_sha.len() / 2)
@@ -333,6 +337,11 @@ impl ApparatusContext<'_> {
                         .collect();
                     if live != base64::engine::general_purpose::STANDARD.encode(bytes) {
                         problems.push(format!("{name} runs other code than the handler package"));
+                    } else if configuration.and_then(|c| c.handler()) != Some(component.as_str()) {
+                        problems.push(format!(
+                            "{name} runs the handler package's bootstrap as another handler than {}",
+                            component.as_str()
+                        ));
                     }
                 }
                 Err(e) if code(&e) == Some("ResourceNotFoundException") => {

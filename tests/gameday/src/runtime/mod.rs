@@ -3,7 +3,8 @@
 //! - AWS: moto behind the bench's proxy (Route 53 fidelity, faults, log);
 //! - the data plane: the bench's per-region fronts;
 //! - Lambda: one cargo-lambda emulator per region (`--only-lambda-apis`),
-//!   with the SHIPPED bootstraps from the package's zips attached, each with
+//!   with the SHIPPED bootstrap from the package's zip attached as each
+//!   handler (`_HANDLER`, as the deployed handler setting says), each with
 //!   its region's `AWS_REGION` and access key;
 //! - Step Functions: `tests/sfn/bridge.mjs` (aws-local-stepfunctions), whose
 //!   Tasks invoke the emulators through the proxy;
@@ -309,6 +310,7 @@ impl Runtime {
             .and_then(|v| v.get(multiregion_core::deployment::ENV_DEPLOYMENT))
             .context("the pinger has no deployment contract in its environment")?;
         let deployment = Deployment::from_json(contract)?;
+        deployed_handlers(&bench, &deployment, &names).await?;
         let (emulators, bridge) = processes(&bench, &dir, &names).await?;
         let mut parts = Parts::default();
         for deployed in &deployment.regions {
@@ -359,7 +361,7 @@ impl Runtime {
         .await
     }
 
-    /// Attaches the bootstraps with `deployment` and sets the bench up as
+    /// Attaches the bootstrap with `deployment` and sets the bench up as
     /// `options` say.
     #[allow(clippy::too_many_arguments)]
     async fn assemble(
@@ -697,4 +699,31 @@ pub fn sns_alarm_event(region: &str, alarm: &str, state_change_time: &str) -> Va
             }
         }]
     })
+}
+
+/// Checks that every deployed function runs the package's bootstrap as the
+/// handler the harness attaches it as (its handler setting names its
+/// component), in every region of `deployment`.
+async fn deployed_handlers(bench: &Bench, deployment: &Deployment, names: &Names) -> Result<()> {
+    for deployed in &deployment.regions {
+        let region = deployed.region.as_str();
+        let lambda = aws_sdk_lambda::Client::new(&core_support::sdk(bench, region, "setup").await);
+        for component in Component::ALL {
+            let function = names.function(component);
+            let configuration = lambda
+                .get_function_configuration()
+                .function_name(&function)
+                .send()
+                .await
+                .with_context(|| format!("reading {function} in {region}"))?;
+            if configuration.handler() != Some(component.as_str()) {
+                bail!(
+                    "{function} in {region} has the handler {:?}; the bootstrap would not run the {} there",
+                    configuration.handler(),
+                    component.as_str()
+                );
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,4 +1,4 @@
-//! The processes a runtime test starts: the shipped bootstraps, one
+//! The processes a runtime test starts: the shipped bootstrap (as each handler), one
 //! cargo-lambda emulator per region, and the Step Functions bridge. Every
 //! child is killed when the test drops it.
 
@@ -25,14 +25,14 @@ pub fn package_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("target/package"))
 }
 
-/// The bootstraps, unpacked from the package's zips.
+/// The bootstrap, unpacked from the package's zip.
 #[derive(Debug)]
 pub struct Package {
     dir: PathBuf,
 }
 
 impl Package {
-    /// Unpacks every handler's zip into `into` (the test's bench directory,
+    /// Unpacks the package's zip into `into` (the test's bench directory,
     /// removed with the bench).
     pub fn open(into: &Path) -> Result<Package> {
         let zips = package_dir();
@@ -43,18 +43,14 @@ impl Package {
             );
         }
         let dir = into.join("package");
-        for component in Component::ALL {
-            let into = dir.join(component.as_str());
-            if into.join("bootstrap").exists() {
-                continue;
-            }
-            std::fs::create_dir_all(&into)?;
-            let zip = zips.join(format!("{}.zip", component.as_str()));
+        if !dir.join("bootstrap").exists() {
+            std::fs::create_dir_all(&dir)?;
+            let zip = zips.join(multiregion_core::package::ZIP);
             let status = std::process::Command::new("unzip")
                 .args(["-o", "-q"])
                 .arg(&zip)
                 .arg("-d")
-                .arg(&into)
+                .arg(&dir)
                 .status()
                 .context("running unzip (./scripts/setup installs it)")?;
             if !status.success() {
@@ -64,9 +60,9 @@ impl Package {
         Ok(Package { dir })
     }
 
-    /// The shipped bootstrap of `component`.
-    pub fn bootstrap(&self, component: Component) -> PathBuf {
-        self.dir.join(component.as_str()).join("bootstrap")
+    /// The shipped bootstrap, which every function runs.
+    pub fn bootstrap(&self) -> PathBuf {
+        self.dir.join("bootstrap")
     }
 }
 
@@ -94,7 +90,7 @@ fn venv_bin() -> PathBuf {
     workspace_root().join(".venv/bin")
 }
 
-/// One region's Lambda: a cargo-lambda emulator and the bootstraps attached.
+/// One region's Lambda: a cargo-lambda emulator and the bootstrap attached as each handler.
 #[derive(Debug)]
 pub struct Emulator {
     region: String,
@@ -162,7 +158,7 @@ impl Emulator {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Attaches every handler's shipped bootstrap; the swapper twice, so two
+    /// Attaches the shipped bootstrap as every handler; the swapper twice, so two
     /// executions' steps can run at once (as Lambda scales out).
     pub async fn attach_all(
         &mut self,
@@ -186,8 +182,11 @@ impl Emulator {
                     format!("{}-{}-{copy}", self.region, component.as_str())
                 };
                 let (out, err) = log_file(&self.dir, &log)?;
-                let child = Command::new(package.bootstrap(component))
+                let child = Command::new(package.bootstrap())
                     .env_clear()
+                    // The function's handler setting, as Lambda passes it
+                    // to a custom runtime: which component the bootstrap runs.
+                    .env("_HANDLER", component.as_str())
                     .env(
                         "AWS_LAMBDA_RUNTIME_API",
                         format!("http://127.0.0.1:{}/.rt/{function}", self.port),

@@ -1,0 +1,141 @@
+//! Each function's wiring: its clients, then the Lambda runtime loop with
+//! its handler. One bootstrap serves every function; the function's
+//! configured handler (`_HANDLER`, which Lambda sets for custom runtimes)
+//! says which of these it runs.
+
+use std::time::Instant;
+
+use aws_lambda_events::event::sns::SnsEvent;
+use lambda_runtime::{LambdaEvent, service_fn};
+use multiregion_core::naming::Component;
+use multiregion_core::statemachine::protocol::{NotifyRequest, StepRequest};
+
+use crate::wiring::{self, Environment, StartError};
+use crate::{HandlerError, kicker, notifier, pinger, ponger, swapper};
+
+/// The variable Lambda sets to the function's configured handler.
+pub const ENV_HANDLER: &str = "_HANDLER";
+
+/// The component named by the function's handler setting.
+pub fn component_from_env() -> Result<Component, StartError> {
+    let handler = std::env::var(ENV_HANDLER).unwrap_or_default();
+    Component::from_handler(&handler).ok_or(StartError::Handler(handler))
+}
+
+/// Runs the function `component` until the runtime stops it.
+pub async fn run(component: Component, started: Instant) -> Result<(), lambda_runtime::Error> {
+    let environment = Environment::load()?;
+    match component {
+        Component::Ponger => run_ponger(environment, started).await,
+        Component::Pinger => run_pinger(environment, started).await,
+        Component::Kicker => run_kicker(environment, started).await,
+        Component::Swapper => run_swapper(environment, started).await,
+        Component::Notifier => run_notifier(environment, started).await,
+    }
+}
+
+/// The ponger: answers the health route with its region.
+async fn run_ponger(environment: Environment, started: Instant) -> Result<(), lambda_http::Error> {
+    let region = &environment.region;
+    wiring::ready(Component::Ponger, started);
+    lambda_http::run(lambda_http::service_fn(
+        |request: lambda_http::Request| async move {
+            Ok::<_, lambda_http::Error>(ponger::pong(region, &request))
+        },
+    ))
+    .await
+}
+
+/// The pinger: probes both names at every tick of its schedule.
+async fn run_pinger(
+    environment: Environment,
+    started: Instant,
+) -> Result<(), lambda_runtime::Error> {
+    let deployment = &environment.deployment;
+    let pinger = pinger::Pinger {
+        cloudwatch: aws_sdk_cloudwatch::Client::new(&environment.sdk(None).await),
+        probe: environment.prober()?,
+        region: environment.region.clone(),
+        name: deployment.name.clone(),
+        active_name: deployment.active_name.clone(),
+        standby_name: deployment.standby_name.clone(),
+        namespace: deployment.metric_namespace.clone(),
+    };
+    let pinger = &pinger;
+    wiring::ready(Component::Pinger, started);
+    lambda_runtime::run(service_fn(
+        |event: LambdaEvent<serde_json::Value>| async move {
+            pinger.ping(pinger::scheduled_at(&event.payload)).await
+        },
+    ))
+    .await
+}
+
+/// The kicker: the alarm's SNS subscriber.
+async fn run_kicker(
+    environment: Environment,
+    started: Instant,
+) -> Result<(), lambda_runtime::Error> {
+    let sdk = environment.sdk(None).await;
+    let kicker = kicker::Kicker {
+        route53: environment.route53(None).await,
+        cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
+        sfn: aws_sdk_sfn::Client::new(&sdk),
+        sns: aws_sdk_sns::Client::new(&sdk),
+        probe: environment.prober()?,
+        deployment: environment.deployment.clone(),
+        region: environment.region.clone(),
+    };
+    let kicker = &kicker;
+    wiring::ready(Component::Kicker, started);
+    lambda_runtime::run(service_fn(|event: LambdaEvent<SnsEvent>| async move {
+        kicker.handle(event.payload).await
+    }))
+    .await
+}
+
+/// The swapper: the state machine's steps.
+async fn run_swapper(
+    environment: Environment,
+    started: Instant,
+) -> Result<(), lambda_runtime::Error> {
+    let swapper = swapper::Swapper {
+        // One attempt per Route 53 call: the state machine retries, visibly.
+        route53: environment.route53(Some(1)).await,
+        probe: environment.prober()?,
+        deployment: environment.deployment.clone(),
+        region: environment.region.clone(),
+    };
+    let swapper = &swapper;
+    wiring::ready(Component::Swapper, started);
+    lambda_runtime::run(service_fn(
+        |event: LambdaEvent<serde_json::Value>| async move {
+            let request: StepRequest = serde_json::from_value(event.payload)
+                .map_err(|e| HandlerError::InvalidInput(format!("step payload: {e}")))?;
+            swapper.run(request).await
+        },
+    ))
+    .await
+}
+
+/// The notifier: publishes a failover's outcome.
+async fn run_notifier(
+    environment: Environment,
+    started: Instant,
+) -> Result<(), lambda_runtime::Error> {
+    let notifier = notifier::Notifier {
+        sns: aws_sdk_sns::Client::new(&environment.sdk(None).await),
+        deployment: environment.deployment.clone(),
+        region: environment.region.clone(),
+    };
+    let notifier = &notifier;
+    wiring::ready(Component::Notifier, started);
+    lambda_runtime::run(service_fn(
+        |event: LambdaEvent<serde_json::Value>| async move {
+            let request: NotifyRequest = serde_json::from_value(event.payload)
+                .map_err(|e| HandlerError::InvalidInput(format!("notify payload: {e}")))?;
+            notifier.notify(request).await
+        },
+    ))
+    .await
+}
