@@ -363,6 +363,19 @@ pub fn runtime_warnings(config: &FailoverState<'_>) -> Vec<(String, String)> {
             "Without handler_package no runtime (pingers, alarms, kickers, state machines) is deployed: the records can only be swapped by setting active_region.".to_owned(),
         ));
     }
+    if let Value::Value(package) = &config.handler_package
+        && let Some(path) = known(&package.path)
+        && let Ok(opened) = multiregion_core::package::Package::open(std::path::Path::new(path))
+        && opened.manifest.build == multiregion_core::package::Build::Development
+    {
+        warnings.push((
+            "handler_package is a development build".to_owned(),
+            format!(
+                "{path} was built by scripts/package --dev: unoptimized and linked for the machine that built it, for the local emulator only. \
+                 On AWS Lambda, deploy the release package (scripts/package, or the one shipped with this provider's release)."
+            ),
+        ));
+    }
     if let Value::Value(failover) = &config.failover
         && failover.force_switchover == Value::Value(true)
     {
@@ -553,6 +566,34 @@ pub(super) mod tests {
             .map(|p| p.to_string())
             .collect();
         assert_eq!(paths, ["primary.existing_rest_api_id"]);
+    }
+
+    #[test]
+    fn a_development_package_is_deployed_with_a_warning() {
+        use multiregion_core::package::{Build, Manifest, ZIP};
+        let dir = std::env::temp_dir().join(format!("mr-dev-package-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(ZIP), "code").unwrap();
+        let mut config = config();
+        config.handler_package = Value::Value(crate::failover::state::HandlerPackageBlock {
+            path: string(dir.display().to_string()),
+        });
+        let summaries = |manifest: &Manifest| -> Vec<String> {
+            std::fs::write(
+                dir.join("manifest.json"),
+                serde_json::to_vec(manifest).unwrap(),
+            )
+            .unwrap();
+            runtime_warnings(&config).into_iter().map(|w| w.0).collect()
+        };
+        let mut manifest = Manifest::current();
+        assert!(summaries(&manifest).is_empty());
+        manifest.build = Build::Development;
+        assert_eq!(
+            summaries(&manifest),
+            ["handler_package is a development build"]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
