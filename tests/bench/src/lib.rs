@@ -41,7 +41,7 @@ use anyhow::Result;
 
 pub use clock::Clock;
 pub use faults::{Fault, FaultKind};
-pub use fronts::{FrontState, Fronts};
+pub use fronts::{FirstAddress, FrontState, Fronts};
 pub use moto::Moto;
 pub use moto_client::MotoClient;
 pub use proxy::{LogEntry, Proxy};

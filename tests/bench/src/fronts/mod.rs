@@ -7,97 +7,29 @@
 //! mapping, REST API, stage, resource and method integration; an `AWS_PROXY`
 //! integration becomes an API Gateway proxy event sent to the region's Lambda
 //! Invoke endpoint (the Lambda emulator running the real handler binaries).
-//! Names resolve through the alias records held by moto ([`Fronts::resolve`]).
+//! Names resolve through the alias records held by moto ([`Fronts::resolve`])
+//! to a front's two addresses, the first of which a test can make
+//! unreachable ([`FirstAddress`]).
 //! Switching a front off is how a test takes a region's data plane down.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use anyhow::{Context, Result};
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use anyhow::Result;
 use hyper::service::service_fn;
-use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
-};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use rustls::server::{ClientHello, ResolvesServerCert};
-use rustls::sign::CertifiedKey;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::moto_client::MotoClient;
 
-/// The bench's certificate authority, which signs a certificate for every
-/// name a front is asked for.
-struct Ca {
-    issuer: CertifiedIssuer<'static, KeyPair>,
-    minted: Mutex<HashMap<String, Arc<CertifiedKey>>>,
-}
+mod ca;
+mod routing;
 
-impl std::fmt::Debug for Ca {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ca").finish_non_exhaustive()
-    }
-}
-
-impl Ca {
-    fn new() -> Result<Ca> {
-        let mut params = CertificateParams::new(Vec::<String>::new())?;
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "multiregion test bench CA");
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        Ok(Ca {
-            issuer: CertifiedIssuer::self_signed(params, KeyPair::generate()?)?,
-            minted: Mutex::default(),
-        })
-    }
-
-    fn pem(&self) -> String {
-        self.issuer.pem()
-    }
-
-    fn certificate_for(&self, name: &str) -> Result<Arc<CertifiedKey>> {
-        let mut minted = self.minted.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(key) = minted.get(name) {
-            return Ok(key.clone());
-        }
-        let key_pair = KeyPair::generate()?;
-        let mut params = CertificateParams::new(vec![name.to_owned()])?;
-        params.distinguished_name.push(DnType::CommonName, name);
-        let cert = params.signed_by(&key_pair, &self.issuer)?;
-        let private = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der()));
-        let signing = rustls::crypto::ring::sign::any_supported_type(&private)?;
-        let certified = Arc::new(CertifiedKey::new(
-            vec![
-                cert.der().clone(),
-                CertificateDer::from(self.issuer.der().to_vec()),
-            ],
-            signing,
-        ));
-        minted.insert(name.to_owned(), certified.clone());
-        Ok(certified)
-    }
-}
-
-impl ResolvesServerCert for Ca {
-    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let name = hello.server_name().unwrap_or("localhost");
-        self.certificate_for(name).ok()
-    }
-}
+use ca::Ca;
+use routing::{Routing, gateway_error};
 
 /// What a front does with a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,17 +45,51 @@ pub enum FrontState {
     Status(u16),
 }
 
+/// What the first of a front's addresses does. An alias answer for an API
+/// Gateway regional domain carries several addresses (DESIGN §6), and a
+/// client that tries only the first is down whenever that one is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FirstAddress {
+    /// It serves like the others.
+    #[default]
+    Up,
+    /// Nothing listens there: the resolver answers an address of
+    /// 127.0.0.0/8 that no socket is bound to (connections are refused).
+    Refused,
+    /// It accepts connections and never answers (a black hole).
+    Silent,
+}
+
 #[derive(Debug)]
 struct Front {
-    address: SocketAddr,
+    /// The addresses the front listens on, in the order DNS answers them.
+    addresses: [SocketAddr; 2],
     state: Arc<Mutex<FrontState>>,
+    first: Arc<Mutex<FirstAddress>>,
     lambda: Arc<Mutex<Option<String>>>,
-    task: tokio::task::JoinHandle<()>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Front {
     fn drop(&mut self) {
-        self.task.abort();
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl Front {
+    /// The addresses a resolver answers for the front.
+    fn answer(&self) -> Vec<SocketAddr> {
+        let [first, second] = self.addresses;
+        let first = match *self.first.lock().unwrap_or_else(|p| p.into_inner()) {
+            // Same port, another loopback address: the listener is bound to
+            // 127.0.0.1 only, so nothing accepts there.
+            FirstAddress::Refused => SocketAddr::from(([127, 0, 0, 2], first.port())),
+            FirstAddress::Up | FirstAddress::Silent => first,
+        };
+        vec![first, second]
     }
 }
 
@@ -169,38 +135,70 @@ impl Fronts {
         self.ca.pem()
     }
 
-    /// The address of `region`'s front, starting it if needed.
+    /// The first address of `region`'s front, starting it if needed.
     pub async fn ensure(&self, region: &str) -> Result<SocketAddr> {
+        Ok(self.ensure_all(region).await?[0])
+    }
+
+    /// Every address of `region`'s front as DNS answers them, starting it
+    /// if needed.
+    pub async fn addresses(&self, region: &str) -> Result<Vec<SocketAddr>> {
+        self.ensure_all(region).await?;
+        let fronts = self.fronts.lock().await;
+        Ok(fronts.get(region).map(Front::answer).unwrap_or_default())
+    }
+
+    async fn ensure_all(&self, region: &str) -> Result<[SocketAddr; 2]> {
         let mut fronts = self.fronts.lock().await;
         if let Some(front) = fronts.get(region) {
-            return Ok(front.address);
+            return Ok(front.addresses);
         }
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let address = listener.local_addr()?;
         let state = Arc::new(Mutex::new(FrontState::Up));
+        let first = Arc::new(Mutex::new(FirstAddress::Up));
         let lambda = Arc::new(Mutex::new(None));
-        let task = tokio::spawn(serve(
-            listener,
-            self.acceptor.clone(),
-            Routing {
-                region: region.to_owned(),
-                moto: self.moto.clone(),
-                http: self.http.clone(),
-                lambda: lambda.clone(),
-            },
-            state.clone(),
-        ));
+        let routing = Routing {
+            region: region.to_owned(),
+            moto: self.moto.clone(),
+            http: self.http.clone(),
+            lambda: lambda.clone(),
+        };
+        let mut addresses = Vec::new();
+        let mut tasks = Vec::new();
+        for index in 0..2 {
+            let listener = TcpListener::bind("127.0.0.1:0").await?;
+            addresses.push(listener.local_addr()?);
+            tasks.push(tokio::spawn(serve(
+                listener,
+                self.acceptor.clone(),
+                routing.clone(),
+                state.clone(),
+                (index == 0).then(|| first.clone()),
+            )));
+        }
+        let addresses = [addresses[0], addresses[1]];
         fronts.insert(
             region.to_owned(),
             Front {
-                address,
+                addresses,
                 state,
+                first,
                 lambda,
-                task,
+                tasks,
             },
         );
-        tracing::info!(%region, %address, "front started");
-        Ok(address)
+        tracing::info!(%region, ?addresses, "front started");
+        Ok(addresses)
+    }
+
+    /// Sets what the first of `region`'s front addresses does.
+    pub async fn set_first_address(&self, region: &str, first: FirstAddress) -> Result<()> {
+        self.ensure(region).await?;
+        let fronts = self.fronts.lock().await;
+        if let Some(front) = fronts.get(region) {
+            *front.first.lock().unwrap_or_else(|p| p.into_inner()) = first;
+            tracing::info!(%region, ?first, "front's first address");
+        }
+        Ok(())
     }
 
     /// Sets what `region`'s front does with connections.
@@ -248,11 +246,19 @@ impl Fronts {
     /// regional API Gateway domain, and from its region to that region's
     /// front. `None` when the name does not resolve (NXDOMAIN).
     pub async fn resolve(&self, name: &str) -> Result<Option<SocketAddr>> {
+        Ok(self
+            .resolve_all(name)
+            .await?
+            .and_then(|all| all.first().copied()))
+    }
+
+    /// [`Fronts::resolve`] with every address of the answer, in order.
+    pub async fn resolve_all(&self, name: &str) -> Result<Option<Vec<SocketAddr>>> {
         let Some(target) = alias_target(&self.moto, name).await? else {
             return Ok(None);
         };
         match region_of_regional_domain(&target) {
-            Some(region) => Ok(Some(self.ensure(&region).await?)),
+            Some(region) => Ok(Some(self.addresses(&region).await?)),
             None => Ok(None),
         }
     }
@@ -333,25 +339,24 @@ async fn alias_target(moto: &MotoClient, name: &str) -> Result<Option<String>> {
     Ok(None)
 }
 
-#[derive(Debug, Clone)]
-struct Routing {
-    region: String,
-    moto: MotoClient,
-    http: reqwest::Client,
-    lambda: Arc<Mutex<Option<String>>>,
-}
-
 async fn serve(
     listener: TcpListener,
     acceptor: TlsAcceptor,
     routing: Routing,
     state: Arc<Mutex<FrontState>>,
+    first: Option<Arc<Mutex<FirstAddress>>>,
 ) {
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
         };
-        let current = *state.lock().unwrap_or_else(|p| p.into_inner());
+        let silent = first
+            .as_ref()
+            .is_some_and(|f| *f.lock().unwrap_or_else(|p| p.into_inner()) == FirstAddress::Silent);
+        let current = match *state.lock().unwrap_or_else(|p| p.into_inner()) {
+            _ if silent => FrontState::Hang,
+            current => current,
+        };
         let acceptor = acceptor.clone();
         let routing = routing.clone();
         tokio::spawn(async move {
@@ -385,246 +390,6 @@ async fn serve(
     }
 }
 
-fn gateway_error(status: u16, message: &str) -> Response<Full<Bytes>> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .header(
-            "x-amzn-errortype",
-            if status == 403 {
-                "ForbiddenException"
-            } else {
-                "InternalServerErrorException"
-            },
-        )
-        .body(Full::new(Bytes::from(
-            json!({ "message": message }).to_string(),
-        )))
-        .unwrap_or_default()
-}
-
-fn items(value: &Value) -> Vec<Value> {
-    value
-        .get("item")
-        .or_else(|| value.get("items"))
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// Whether a resource path template (`/health/{proxy+}`) matches `path`.
-fn path_matches(template: &str, path: &str) -> bool {
-    let want: Vec<&str> = template.trim_matches('/').split('/').collect();
-    let got: Vec<&str> = path.trim_matches('/').split('/').collect();
-    for (i, segment) in want.iter().enumerate() {
-        if segment.starts_with('{') && segment.ends_with("+}") {
-            return got.len() > i;
-        }
-        match got.get(i) {
-            Some(g) if segment.starts_with('{') || segment == g => {}
-            _ => return false,
-        }
-    }
-    want.len() == got.len()
-}
-
-impl Routing {
-    async fn route(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
-        match self.try_route(request).await {
-            Ok(response) => response,
-            Err(error) => {
-                tracing::warn!(region = %self.region, "front: {error:#}");
-                gateway_error(500, "Internal server error")
-            }
-        }
-    }
-
-    async fn try_route(&self, request: Request<Incoming>) -> Result<Response<Full<Bytes>>> {
-        let host = request
-            .headers()
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or_default()
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let method = request.method().as_str().to_owned();
-        let path = request.uri().path().to_owned();
-        let query = request.uri().query().unwrap_or_default().to_owned();
-        let headers: serde_json::Map<String, Value> = request
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| {
-                Some((
-                    k.as_str().to_owned(),
-                    Value::String(v.to_str().ok()?.to_owned()),
-                ))
-            })
-            .collect();
-        let body = request.into_body().collect().await?.to_bytes();
-        let region = &self.region;
-        let api = |p: String| async move { self.moto.get_json("apigateway", region, &p).await };
-
-        // Custom domain and base path mapping.
-        if api(format!("/domainnames/{host}")).await?.is_none() {
-            return Ok(gateway_error(403, "Forbidden"));
-        }
-        let mappings = api(format!("/domainnames/{host}/basepathmappings"))
-            .await?
-            .map(|m| items(&m))
-            .unwrap_or_default();
-        let mut best: Option<(String, String, String)> = None;
-        for mapping in &mappings {
-            let base = mapping["basePath"].as_str().unwrap_or("(none)");
-            let base = if base == "(none)" { "" } else { base };
-            let inside = base.is_empty()
-                || path == format!("/{base}")
-                || path.starts_with(&format!("/{base}/"));
-            if inside && best.as_ref().is_none_or(|(b, _, _)| base.len() > b.len()) {
-                best = Some((
-                    base.to_owned(),
-                    mapping["restApiId"].as_str().unwrap_or_default().to_owned(),
-                    mapping["stage"].as_str().unwrap_or_default().to_owned(),
-                ));
-            }
-        }
-        let Some((base, api_id, stage)) = best else {
-            return Ok(gateway_error(403, "Forbidden"));
-        };
-        let resource_path = if base.is_empty() {
-            path.clone()
-        } else {
-            path[base.len() + 1..].to_owned()
-        };
-        let resource_path = if resource_path.is_empty() {
-            "/".to_owned()
-        } else {
-            resource_path
-        };
-        if api(format!("/restapis/{api_id}/stages/{stage}"))
-            .await?
-            .is_none()
-        {
-            return Ok(gateway_error(403, "Forbidden"));
-        }
-
-        // Resource and method.
-        let resources = api(format!("/restapis/{api_id}/resources?limit=500"))
-            .await?
-            .map(|r| items(&r))
-            .unwrap_or_default();
-        let Some(resource) = resources.iter().find(|r| {
-            r["path"]
-                .as_str()
-                .is_some_and(|t| path_matches(t, &resource_path))
-        }) else {
-            return Ok(gateway_error(403, "Missing Authentication Token"));
-        };
-        let resource_id = resource["id"].as_str().unwrap_or_default();
-        let methods = resource["resourceMethods"]
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-        let http_method = if methods.contains_key(&method) {
-            method.clone()
-        } else if methods.contains_key("ANY") {
-            "ANY".to_owned()
-        } else {
-            return Ok(gateway_error(403, "Missing Authentication Token"));
-        };
-        let integration = api(format!(
-            "/restapis/{api_id}/resources/{resource_id}/methods/{http_method}/integration"
-        ))
-        .await?
-        .context("the method has no integration")?;
-        let uri = integration["uri"].as_str().unwrap_or_default();
-        let kind = integration["type"].as_str().unwrap_or_default();
-        if !kind.eq_ignore_ascii_case("AWS_PROXY") {
-            tracing::warn!(region = %self.region, %kind, "front: only AWS_PROXY integrations are routed");
-            return Ok(gateway_error(500, "Internal server error"));
-        }
-        let function = uri
-            .split(":function:")
-            .nth(1)
-            .and_then(|f| f.split('/').next())
-            .map(|f| f.split(':').next().unwrap_or(f).to_owned())
-            .context("the integration URI names no Lambda function")?;
-
-        // The proxy event, as API Gateway sends it (payload format 1.0).
-        let query_parameters: serde_json::Map<String, Value> = query
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (k.to_owned(), Value::String(v.to_owned()))
-            })
-            .collect();
-        let event = json!({
-            "resource": resource["path"],
-            "path": resource_path,
-            "httpMethod": method,
-            "headers": headers,
-            "multiValueHeaders": {},
-            "queryStringParameters": if query_parameters.is_empty() { Value::Null } else { Value::Object(query_parameters) },
-            "pathParameters": Value::Null,
-            "stageVariables": Value::Null,
-            "requestContext": {
-                "resourceId": resource_id,
-                "resourcePath": resource["path"],
-                "httpMethod": method,
-                "path": path,
-                "stage": stage,
-                "domainName": host,
-                "apiId": api_id,
-                "accountId": "123456789012",
-                "requestId": crate::request_id(),
-                "requestTimeEpoch": 0,
-                "identity": { "sourceIp": "127.0.0.1" },
-            },
-            "body": if body.is_empty() { Value::Null } else { Value::String(String::from_utf8_lossy(&body).into_owned()) },
-            "isBase64Encoded": false,
-        });
-        let endpoint = self
-            .lambda
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let Some(endpoint) = endpoint else {
-            tracing::warn!(region = %self.region, %function, "front: no Lambda endpoint for this region");
-            return Ok(gateway_error(502, "Internal server error"));
-        };
-        let invoked = self
-            .http
-            .post(format!(
-                "{endpoint}/2015-03-31/functions/{function}/invocations"
-            ))
-            .json(&event)
-            .send()
-            .await;
-        let Ok(invoked) = invoked else {
-            return Ok(gateway_error(502, "Internal server error"));
-        };
-        let failed = !invoked.status().is_success()
-            || invoked.headers().contains_key("x-amz-function-error");
-        let reply: Value = invoked.json().await.unwrap_or(Value::Null);
-        if failed || reply.get("statusCode").is_none() {
-            return Ok(gateway_error(502, "Internal server error"));
-        }
-        let mut response =
-            Response::builder().status(reply["statusCode"].as_u64().unwrap_or(200) as u16);
-        if let Some(headers) = reply["headers"].as_object() {
-            for (k, v) in headers {
-                if let Some(v) = v.as_str() {
-                    response = response.header(k, v);
-                }
-            }
-        }
-        let body = reply["body"].as_str().unwrap_or_default().to_owned();
-        Ok(response.body(Full::new(Bytes::from(body)))?)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -636,15 +401,5 @@ mod tests {
             Some("us-west-2".into())
         );
         assert_eq!(region_of_regional_domain("example.com"), None);
-    }
-
-    #[test]
-    fn matches_resource_templates() {
-        assert!(path_matches("/health/ping", "/health/ping"));
-        assert!(path_matches("/items/{id}", "/items/7"));
-        assert!(path_matches("/{proxy+}", "/a/b/c"));
-        assert!(!path_matches("/health/ping", "/health"));
-        assert!(!path_matches("/health/ping", "/health/ping/x"));
-        assert!(path_matches("/", "/"));
     }
 }
