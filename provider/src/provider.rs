@@ -15,7 +15,7 @@ use tf_provider::{AttributePath, Diagnostics, DynamicResource, Provider, map};
 
 use crate::clients::Clients;
 use crate::failover::FailoverResource;
-use crate::pacing::Pacer;
+use crate::pacing::{Pacer, scale_from_env};
 
 /// Services whose endpoint the `endpoints` block can override.
 pub const ENDPOINT_SERVICES: &[(&str, &str)] = &[
@@ -32,7 +32,9 @@ pub const ENDPOINT_SERVICES: &[(&str, &str)] = &[
     ("sts", "STS"),
 ];
 
-/// Environment fallback of `api_gateway_pacing` (`false` turns it off).
+/// Environment fallback of `api_gateway_pacing`: `false` turns it off, and
+/// a number between 0 and 1 paces at that fraction of AWS's intervals (for
+/// tests against an emulator that enforces the same fraction).
 pub const ENV_PACING: &str = "MULTIREGION_API_GATEWAY_PACING";
 
 /// Default SDK retries per call.
@@ -111,7 +113,9 @@ pub fn provider_schema() -> Schema {
                 "max_retries" => attribute(AttributeType::Number, AttributeConstraint::Optional,
                     "Retries of each AWS call after a throttling or transient error, with exponential backoff. Default: `5`."),
                 "api_gateway_pacing" => attribute(AttributeType::Bool, AttributeConstraint::Optional,
-                    "Space API Gateway's fixed-rate calls (CreateDomainName and DeleteDomainName 1 per 30 s, DeleteRestApi 1 per 30 s, CreateDeployment 1 per 5 s, PutRestApi 1 per s, per region) instead of running into `TooManyRequestsException`. Default: `true`, or `MULTIREGION_API_GATEWAY_PACING` when set. Turn it off only against an emulator."),
+                    "Space API Gateway's fixed-rate management calls as its quotas require, per account and region (CreateDomainName, UpdateDomainName and DeleteDomainName 1 per 30 s, DeleteRestApi 1 per 30 s, CreateRestApi and ImportRestApi 1 per 3 s, CreateDeployment 1 per 5 s, PutRestApi 1 per s), instead of running into `TooManyRequestsException`. \
+                     These quotas cannot be raised, so large applies take minutes: every pair creates two custom domains in each region, so a first apply of 12 pairs in one account needs 24 CreateDomainName calls per region, about 12 minutes, and a certificate change updates both domains of a region 30 s apart. Each wait is logged at INFO to the provider's log (the file `PLUGIN_LOG_FILE` names) with the operation, the quota and the seconds left. \
+                     Default: `true`, or `MULTIREGION_API_GATEWAY_PACING` when set (`false` turns it off). Turn it off only against an emulator."),
                 "read_timeout_seconds" => attribute(AttributeType::Number, AttributeConstraint::Optional,
                     "How long each region's part of a refresh may take. A region that does not answer in time keeps its previous values, with a warning naming it, so that a plan still works while a region is down. Default: `20`."),
             },
@@ -150,9 +154,10 @@ impl MultiregionProvider {
         let read_timeout = config.read_timeout_seconds.unwrap_or(20).clamp(1, 600);
         Shared {
             clients: Clients::new(settings),
-            pacer: Pacer::new(config.api_gateway_pacing.unwrap_or_else(|| {
-                std::env::var(ENV_PACING).map_or(true, |v| v != "false" && v != "0")
-            })),
+            pacer: match config.api_gateway_pacing.as_ref_option() {
+                Some(enabled) => Pacer::new(*enabled),
+                None => Pacer::scaled(scale_from_env(std::env::var(ENV_PACING).ok().as_deref())),
+            },
             read_timeout: Duration::from_secs(read_timeout as u64),
         }
     }

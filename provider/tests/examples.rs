@@ -245,7 +245,7 @@ async fn complete_world() -> Result<World> {
         &[EAST, WEST],
     )
     .await?;
-    Ok(World { bench, seeded })
+    Ok(World::from_parts(bench, seeded))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

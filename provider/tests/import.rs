@@ -141,6 +141,95 @@ async fn apis_made_outside_terraform_are_adopted_and_converge_in_one_apply() -> 
     Ok(())
 }
 
+/// With the health route beside the adopted APIs (`health_route =
+/// "separate"`), destroy keeps the active region's domain for the public
+/// name, and API Gateway deletes no API that a base path mapping points at:
+/// the health API's `<health_path>` mappings must go before it does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_beside_adopted_apis_unmaps_and_deletes_the_health_apis() -> Result<()> {
+    let world = World::new().await?;
+    let east = world.existing_api(EAST, EndpointType::Regional).await?;
+    let west = world.existing_api(WEST, EndpointType::Regional).await?;
+    let workdir = world.workdir()?;
+    let mut config = Config::managed(&world);
+    config.primary.api = Api::Existing(east.clone());
+    config.secondary.api = Api::Existing(west.clone());
+    let separate = "    health_route = \"separate\"\n    base_path = \"v1\"\n";
+    config.extra_primary = separate.into();
+    config.extra_secondary = separate.into();
+    config.write(&workdir)?;
+    apply_converged(&workdir).await?;
+    for (region, api) in [(EAST, &east), (WEST, &west)] {
+        let bases = mappings(&world, region, ACTIVE_NAME).await?;
+        assert_eq!(bases.len(), 2, "{region}: {bases:?}");
+        assert_eq!(bases[0].0, "health", "{region}: {bases:?}");
+        assert_eq!(bases[1], ("v1".to_owned(), api.clone()));
+    }
+
+    workdir.destroy().await?;
+    // The adopted APIs stay, and nothing else: the health APIs are gone.
+    for (region, api) in [(EAST, &east), (WEST, &west)] {
+        let apis = world
+            .apigateway(region)
+            .await
+            .get_rest_apis()
+            .send()
+            .await?;
+        let ids: Vec<&str> = apis.items().iter().filter_map(|a| a.id()).collect();
+        assert_eq!(ids, [api.as_str()], "{region}");
+    }
+    // The public name still points at the active region's custom domain,
+    // which serves the adopted API under /v1 and has no health mapping left.
+    let east_apigw = world.apigateway(EAST).await;
+    let domains = east_apigw.get_domain_names().send().await?;
+    let names: Vec<&str> = domains
+        .items()
+        .iter()
+        .filter_map(|d| d.domain_name())
+        .collect();
+    assert_eq!(names, [ACTIVE_NAME]);
+    assert_eq!(
+        mappings(&world, EAST, ACTIVE_NAME).await?,
+        [("v1".to_owned(), east.clone())]
+    );
+    let target = domains.items()[0]
+        .regional_domain_name()
+        .context("regional name")?
+        .to_owned();
+    let sets = world
+        .route53()
+        .await
+        .list_resource_record_sets()
+        .hosted_zone_id(&world.seeded.zone_id)
+        .send()
+        .await?;
+    let aliases: Vec<(String, String)> = sets
+        .resource_record_sets()
+        .iter()
+        .filter(|s| !matches!(s.r#type().as_str(), "NS" | "SOA"))
+        .map(|s| {
+            (
+                s.name().trim_end_matches('.').to_owned(),
+                s.alias_target()
+                    .map(|a| a.dns_name().trim_end_matches('.').to_owned())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(aliases, [(ACTIVE_NAME.to_owned(), target)]);
+    assert!(
+        world
+            .apigateway(WEST)
+            .await
+            .get_domain_names()
+            .send()
+            .await?
+            .items()
+            .is_empty()
+    );
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_import_ids_name_the_expected_form() -> Result<()> {
     let world = World::new().await?;

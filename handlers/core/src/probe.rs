@@ -39,7 +39,8 @@ pub enum Resolver {
     /// The system resolver (production).
     #[default]
     System,
-    /// A test service: `GET <url>/resolve?name=<name>` answers `host:port`.
+    /// A test service: `GET <url>/resolve?name=<name>&all=1` answers the
+    /// name's addresses, one `host:port` a line.
     TestService {
         /// Base URL of the service (plain HTTP on loopback).
         url: String,
@@ -65,7 +66,8 @@ pub struct ProbeSettings {
     /// The health route's first path segment: the probe GETs
     /// `/<health_path>/ping`.
     pub health_path: String,
-    /// Timeout of the whole probe, from resolution to the last byte.
+    /// Timeout of the whole probe, from resolution to the last byte, across
+    /// every address tried.
     pub timeout: Duration,
     /// How names are resolved.
     pub resolver: Resolver,
@@ -230,13 +232,30 @@ impl Prober {
 
     /// Probes `https://<name>/<health_path>/ping`.
     pub async fn probe(&self, name: &str) -> Result<Answer, ProbeError> {
+        self.probe_with_address(name)
+            .await
+            .map(|(answer, _)| answer)
+    }
+
+    /// [`Prober::probe`], also returning the address that answered.
+    ///
+    /// The name resolves to several addresses (an alias record for an API
+    /// Gateway regional domain answers with more than one), any of which
+    /// can be unreachable. They are tried in the order resolution gave
+    /// them, each reached (TCP and TLS) within an equal share of what is
+    /// left of the probe's timeout, so that a dead first address leaves
+    /// time for the others; the first that completes a TLS handshake is
+    /// asked, and its answer, good or bad, is the probe's.
+    pub async fn probe_with_address(&self, name: &str) -> Result<(Answer, SocketAddr), ProbeError> {
         let started = Instant::now();
         let timeout = self.settings.timeout;
-        match tokio::time::timeout(timeout, self.exchange(name)).await {
-            Ok(Ok(region)) => Ok(Answer {
-                region,
-                latency: started.elapsed(),
-            }),
+        let deadline = tokio::time::Instant::from_std(started) + timeout;
+        match tokio::time::timeout_at(deadline, self.exchange(name, deadline)).await {
+            Ok(Ok((region, address))) => {
+                let latency = started.elapsed();
+                tracing::debug!(%name, %address, %region, ?latency, "probe answered");
+                Ok((Answer { region, latency }, address))
+            }
             Ok(Err(error)) => Err(error),
             Err(_) => Err(ProbeError::Timeout(timeout)),
         }
@@ -247,31 +266,39 @@ impl Prober {
             name: name.to_owned(),
             reason,
         };
-        match &self.settings.resolver {
+        let addresses: Vec<SocketAddr> = match &self.settings.resolver {
             Resolver::System => tokio::net::lookup_host((name, 443))
                 .await
                 .map(|addrs| addrs.collect())
-                .map_err(|e| fail(e.to_string())),
+                .map_err(|e| fail(e.to_string()))?,
             Resolver::TestService { url } => {
                 tracing::debug!(%name, %url, "TEST SEAM: resolving through the test service");
-                let answer = http_get_text(url, &format!("/resolve?name={name}"))
+                let answer = http_get_text(url, &format!("/resolve?name={name}&all=1"))
                     .await
                     .map_err(fail)?;
                 answer
-                    .trim()
-                    .parse::<SocketAddr>()
-                    .map(|addr| vec![addr])
-                    .map_err(|e| fail(format!("{answer:?}: {e}")))
+                    .lines()
+                    .map(str::trim)
+                    .filter(|line| !line.is_empty())
+                    .map(|line| {
+                        line.parse::<SocketAddr>()
+                            .map_err(|e| fail(format!("{line:?}: {e}")))
+                    })
+                    .collect::<Result<_, _>>()?
             }
+        };
+        if addresses.is_empty() {
+            return Err(fail("no addresses".into()));
         }
+        Ok(addresses)
     }
 
-    async fn exchange(&self, name: &str) -> Result<Region, ProbeError> {
-        let addresses = self.resolve(name).await?;
-        let address = *addresses.first().ok_or_else(|| ProbeError::Resolve {
-            name: name.to_owned(),
-            reason: "no addresses".into(),
-        })?;
+    /// TCP and TLS with `address` for `name`.
+    async fn reach(
+        &self,
+        name: &str,
+        address: SocketAddr,
+    ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ProbeError> {
         let tcp = TcpStream::connect(address)
             .await
             .map_err(|e| ProbeError::Connect {
@@ -282,14 +309,51 @@ impl Prober {
             name: name.to_owned(),
             reason: e.to_string(),
         })?;
-        let tls = self
-            .tls
+        self.tls
             .connect(server_name, tcp)
             .await
             .map_err(|e| ProbeError::Tls {
                 name: name.to_owned(),
                 reason: e.to_string(),
-            })?;
+            })
+    }
+
+    /// Tries the addresses of `name` in order until one is reached, then
+    /// asks it; returns the region that answered and from where.
+    async fn exchange(
+        &self,
+        name: &str,
+        deadline: tokio::time::Instant,
+    ) -> Result<(Region, SocketAddr), ProbeError> {
+        let addresses = self.resolve(name).await?;
+        let mut last_error = ProbeError::Timeout(self.settings.timeout);
+        for (index, &address) in addresses.iter().enumerate() {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let share = left / u32::try_from(addresses.len() - index).unwrap_or(u32::MAX);
+            match tokio::time::timeout(share, self.reach(name, address)).await {
+                Ok(Ok(tls)) => return Ok((self.ask(name, tls).await?, address)),
+                Ok(Err(error)) => {
+                    tracing::info!(%name, %address, %error, "an address of the name did not answer");
+                    last_error = error;
+                }
+                Err(_) => {
+                    tracing::info!(%name, %address, ?share, "an address of the name did not answer in time");
+                    last_error = ProbeError::Timeout(self.settings.timeout);
+                }
+            }
+        }
+        Err(last_error)
+    }
+
+    /// The health request over an established connection.
+    async fn ask(
+        &self,
+        name: &str,
+        tls: tokio_rustls::client::TlsStream<TcpStream>,
+    ) -> Result<Region, ProbeError> {
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
             .await
             .map_err(|e| ProbeError::Http(e.to_string()))?;

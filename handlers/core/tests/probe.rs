@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use anyhow::Result;
-use multiregion_bench::{Bench, FrontState};
+use multiregion_bench::{Bench, FirstAddress, FrontState};
 use multiregion_core::probe::{ProbeError, ProbeSettings, Prober, Resolver, Trust};
 use multiregion_core::{Pair, Reason, Region, RetryPolicy, SwapRequest, swap::swap};
 use support::*;
@@ -115,6 +115,45 @@ async fn a_region_whose_front_is_off_fails_the_probe_and_the_other_still_answers
 
     bench.fronts().set_state(EAST, FrontState::Up).await?;
     assert_eq!(prober.probe(ACTIVE_NAME).await?.region.as_str(), EAST);
+    Ok(())
+}
+
+/// An alias answer for an API Gateway regional domain carries several
+/// addresses (DESIGN §6); when the first is unreachable, the others still
+/// serve the name, and the probe must not call it down.
+#[tokio::test]
+async fn a_dead_first_address_leaves_the_name_to_the_others() -> Result<()> {
+    let (bench, _route53, _pair) = deployed().await?;
+    // A short budget, so that the black hole costs little: each address is
+    // given an equal share of what is left.
+    let prober = Prober::new(ProbeSettings {
+        timeout: Duration::from_secs(1),
+        ..prober(&bench)?.settings().clone()
+    })?;
+    let addresses = bench.fronts().addresses(EAST).await?;
+    assert_eq!(addresses.len(), 2, "{addresses:?}");
+    let (_, first) = prober.probe_with_address(ACTIVE_NAME).await?;
+    assert_eq!(first, addresses[0], "all up: the first address answers");
+
+    for dead in [FirstAddress::Refused, FirstAddress::Silent] {
+        bench.fronts().set_first_address(EAST, dead).await?;
+        let answer = prober.probe(ACTIVE_NAME).await;
+        assert_eq!(
+            answer.as_ref().map(|a| a.region.as_str()),
+            Ok(EAST),
+            "first address {dead:?}: {answer:?}"
+        );
+        let (_, address) = prober.probe_with_address(ACTIVE_NAME).await?;
+        assert_eq!(address, addresses[1], "first address {dead:?}");
+    }
+
+    // With every address gone the name is down.
+    bench
+        .fronts()
+        .set_first_address(EAST, FirstAddress::Refused)
+        .await?;
+    bench.fronts().set_state(EAST, FrontState::Refuse).await?;
+    assert!(prober.probe(ACTIVE_NAME).await.is_err());
     Ok(())
 }
 

@@ -34,7 +34,8 @@ fn region_block(which: &str) -> Block {
             "AWS region of the {which} copy of the API, for example `us-east-1`. Must differ from the other block's. Changing it replaces the resource.")),
         "certificate_arn" => string(Required, format!(
             "ARN of an ISSUED ACM certificate in this block's region that covers both `domain_name` and `standby_domain_name` (one certificate with both names, or a wildcard). \
-             The {which} region's REGIONAL custom domains use it. Changing it updates the custom domains in place.")),
+             The {which} region's REGIONAL custom domains use it. Changing it updates the custom domains in place, one `UpdateDomainName` every 30 s \
+             (API Gateway's quota per account and region), so the change takes at least 30 s.")),
         "stage_name" => string(OptionalComputed, format!(
             "Stage the custom domains map to. For a managed API (`openapi_body`) the resource deploys it; for an adopted API it must exist. Default: `{DEFAULT_STAGE_NAME}`.")),
         "openapi_body" => string(Optional,
@@ -230,7 +231,9 @@ pub fn schema() -> Schema {
                 "An API Gateway REST API in two AWS regions behind one public name, with automatic failover between them.\n\n\
                  Each region serves the public name (`domain_name`) and a standby name on REGIONAL custom domains. Route 53 alias records point the public \
                  name at the active region and the standby name at the other. A failover or a planned switchover is one atomic compare-and-swap change batch \
-                 that rewrites both records and the ledger TXT record.",
+                 that rewrites both records and the ledger TXT record.\n\n\
+                 Creating the custom domains is paced by API Gateway's fixed quota of one `CreateDomainName` every 30 s per account and region (see the \
+                 provider's `api_gateway_pacing`): a first apply of many of these resources in one account takes about a minute per resource.",
             ),
             attributes,
             blocks: map! {

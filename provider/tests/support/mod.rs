@@ -29,10 +29,18 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The fraction of API Gateway's quota intervals the tests pace at: the
+/// provider paces at it (`MULTIREGION_API_GATEWAY_PACING`) and the bench
+/// enforces it on the provider's calls, so that an unpaced call is refused
+/// with `TooManyRequestsException` while a 30 s quota costs 30 ms.
+pub const PACING_SCALE: f64 = 0.001;
+
 /// A bench with a public zone and a certificate per region for both names.
 pub struct World {
     pub bench: Bench,
     pub seeded: Seeded,
+    /// The pacing scale of the provider and the bench.
+    pub pacing: f64,
 }
 
 impl World {
@@ -45,7 +53,50 @@ impl World {
         let bench = Bench::start().await?;
         let seeded =
             zone_and_certificates(&bench, ZONE, &[ACTIVE_NAME, STANDBY_NAME], regions).await?;
-        Ok(World { bench, seeded })
+        Ok(World::from_parts(bench, seeded))
+    }
+
+    /// A world of a started bench and its seed, with API Gateway's quotas
+    /// enforced on the provider's calls at [`PACING_SCALE`].
+    pub fn from_parts(bench: Bench, seeded: Seeded) -> World {
+        let world = World {
+            bench,
+            seeded,
+            pacing: PACING_SCALE,
+        };
+        world.set_pacing(PACING_SCALE);
+        world
+    }
+
+    /// Paces the provider and enforces API Gateway's quotas on its calls at
+    /// `scale` of AWS's intervals (for the workdirs made after this).
+    pub fn with_pacing(mut self, scale: f64) -> World {
+        self.pacing = scale;
+        self.set_pacing(scale);
+        self
+    }
+
+    fn set_pacing(&self, scale: f64) {
+        self.bench.proxy().set_apigateway_quotas(Some(
+            multiregion_bench::QuotaSettings::scaled(scale)
+                .for_access_key(multiregion_bench::ACCESS_KEY),
+        ));
+    }
+
+    /// The provider's API Gateway calls the bench refused with
+    /// `TooManyRequestsException`, one line each.
+    pub fn throttled(&self) -> Vec<String> {
+        self.bench
+            .proxy()
+            .log()
+            .iter()
+            .filter(|e| {
+                e.service == "apigateway"
+                    && e.access_key == multiregion_bench::ACCESS_KEY
+                    && e.outcome.ends_with("TooManyRequestsException")
+            })
+            .map(ToString::to_string)
+            .collect()
     }
 
     /// Creates, outside Terraform, a REST API with a `prod` stage in
@@ -94,11 +145,8 @@ impl World {
     pub fn workdir(&self) -> Result<Workdir> {
         Ok(Workdir::new(SOURCE, &provider_dir())?
             .with_env(self.bench.env())
-            .with_env([
-                ("MULTIREGION_API_GATEWAY_PACING", "false"),
-                ("AWS_REGION", EAST),
-                ("PLUGIN_LOG_FILE", "/dev/null"),
-            ]))
+            .with_env([("AWS_REGION", EAST), ("PLUGIN_LOG_FILE", "/dev/null")])
+            .with_env([("MULTIREGION_API_GATEWAY_PACING", self.pacing.to_string())]))
     }
 
     pub fn certificate(&self, region: &str) -> &str {
@@ -215,6 +263,8 @@ pub struct Config {
     pub extra: String,
     /// The handler package's directory, if the runtime is deployed.
     pub package: Option<PathBuf>,
+    /// More HCL inside the primary block.
+    pub extra_primary: String,
     /// More HCL inside the secondary block.
     pub extra_secondary: String,
     /// The body of the `provider "multiregion"` block.
@@ -240,6 +290,7 @@ impl Config {
             extra: String::new(),
             provider: String::new(),
             package: None,
+            extra_primary: String::new(),
             extra_secondary: String::new(),
         }
     }
@@ -283,7 +334,7 @@ impl Config {
             hcl_string(&self.domain_name),
             hcl_string(&self.hosted_zone_id),
             self.extra,
-            Self::block("primary", &self.primary, ""),
+            Self::block("primary", &self.primary, &self.extra_primary),
             Self::block("secondary", &self.secondary, &self.extra_secondary),
         )
     }

@@ -4,7 +4,10 @@
 //! - `GET|DELETE /log`; `POST|DELETE /faults`; `PUT /latency {millis}`;
 //! - `PUT /fronts/<region>` (a [`FrontState`]); `PUT /lambda/<region> {url}`;
 //! - `GET /resolve?name=` (the default resolver) and
-//!   `GET /resolvers/<resolver>/resolve?name=`: `host:port`, 404 NXDOMAIN;
+//!   `GET /resolvers/<resolver>/resolve?name=`: `host:port` (the first
+//!   address), 404 NXDOMAIN; with `&all=1`, every address of the answer,
+//!   one `host:port` a line, in order;
+//! - `PUT /fronts/<region>/first-address` (a [`FirstAddress`]);
 //! - `GET /ca.pem`;
 //! - the clock: `GET /clock` (`{now_ms, virtual}`), `POST /clock/actors`
 //!   (`{id}`, a busy actor), `DELETE /clock/actors/<id>`, and
@@ -18,7 +21,7 @@ use serde::Deserialize;
 
 use crate::dns::DEFAULT_RESOLVER;
 use crate::faults::Fault;
-use crate::fronts::FrontState;
+use crate::fronts::{FirstAddress, FrontState};
 use crate::proxy::{Answer, State, answer, json_answer, lock};
 
 #[derive(Deserialize)]
@@ -104,6 +107,16 @@ pub(crate) async fn control(state: &State, method: &Method, path: &str, body: &[
             Err(e) => bad(e.to_string()),
         },
         ("GET", "/ca.pem") => answer(200, vec![], state.fronts.ca_pem()),
+        ("PUT", r) if r.starts_with("/fronts/") && r.ends_with("/first-address") => {
+            let region = &r["/fronts/".len()..r.len() - "/first-address".len()];
+            match serde_json::from_slice::<FirstAddress>(body) {
+                Ok(first) => match state.fronts.set_first_address(region, first).await {
+                    Ok(()) => json_answer(200, &serde_json::json!({})),
+                    Err(e) => bad(e.to_string()),
+                },
+                Err(e) => bad(e.to_string()),
+            }
+        }
         ("PUT", r) if r.starts_with("/fronts/") => {
             let region = &r["/fronts/".len()..];
             match serde_json::from_slice::<FrontState>(body) {
@@ -141,7 +154,16 @@ async fn resolve(state: &State, resolver: &str, path: &str) -> Answer {
         .resolve(resolver, name, &state.route53.changes, &state.fronts)
         .await
     {
-        Ok(Some(address)) => answer(200, vec![], address.to_string()),
+        Ok(Some(addresses)) => {
+            let all = matches!(query_param(path, "all"), Some("1" | "true"));
+            let shown = if all { addresses.len() } else { 1 };
+            let lines: Vec<String> = addresses
+                .iter()
+                .take(shown)
+                .map(ToString::to_string)
+                .collect();
+            answer(200, vec![], lines.join("\n"))
+        }
         Ok(None) => answer(404, vec![], format!("NXDOMAIN {name}")),
         Err(e) => answer(502, vec![], format!("SERVFAIL {name}: {e:#}")),
     }

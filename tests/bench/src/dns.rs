@@ -5,7 +5,8 @@
 //! The name servers answer from the live records in moto once every change
 //! to the name is INSYNC, and from the records as they were before the
 //! oldest pending change until then ([`Changes::served_before_insync`]). A
-//! name resolves, through its alias target's region, to that region's front.
+//! name resolves, through its alias target's region, to that region's front's
+//! addresses.
 //! With the TTL at zero (the default) nothing is cached and every lookup
 //! sees the live records, as before.
 
@@ -24,8 +25,8 @@ use crate::route53::normalize;
 /// The resolver a lookup without a name uses.
 pub const DEFAULT_RESOLVER: &str = "default";
 
-/// A cached answer: the address (`None`: NXDOMAIN) and when it expires.
-type Cached = (Option<SocketAddr>, EpochMs);
+/// A cached answer: the addresses (`None`: NXDOMAIN) and when it expires.
+type Cached = (Option<Vec<SocketAddr>>, EpochMs);
 
 /// The bench's resolvers.
 #[derive(Debug)]
@@ -56,14 +57,16 @@ impl Resolvers {
     }
 
     /// Resolves `name` with `resolver`: from its cache while the answer is
-    /// fresh, else from the name servers.
+    /// fresh, else from the name servers. An alias answer carries every
+    /// address of the region's front, in order (API Gateway's regional
+    /// domains answer with several).
     pub async fn resolve(
         &self,
         resolver: &str,
         name: &str,
         changes: &Changes,
         fronts: &Fronts,
-    ) -> Result<Option<SocketAddr>> {
+    ) -> Result<Option<Vec<SocketAddr>>> {
         let key = (resolver.to_owned(), normalize(name));
         let now = self.clock.now_ms();
         if let Some((answer, expires)) = self
@@ -73,7 +76,7 @@ impl Resolvers {
             .get(&key)
             && *expires > now
         {
-            return Ok(*answer);
+            return Ok(answer.clone());
         }
         let answer = match changes.served_before_insync(name) {
             Some(sets) => {
@@ -82,11 +85,11 @@ impl Resolvers {
                     .filter(|set| set.rtype == "A")
                     .find_map(|set| region_of_regional_domain(&set.alias.as_ref()?.dns_name));
                 match region {
-                    Some(region) => Some(fronts.ensure(&region).await?),
+                    Some(region) => Some(fronts.addresses(&region).await?),
                     None => None,
                 }
             }
-            None => fronts.resolve(name).await?,
+            None => fronts.resolve_all(name).await?,
         };
         let ttl = self
             .ttl
@@ -97,7 +100,7 @@ impl Resolvers {
             self.cache
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .insert(key, (answer, now + ttl));
+                .insert(key, (answer.clone(), now + ttl));
         }
         Ok(answer)
     }

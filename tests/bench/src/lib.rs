@@ -7,12 +7,16 @@
 //!   ([`faults`]), an added latency, and a request log;
 //! - [`fronts`]: per-region data-plane fronts standing in for API Gateway's
 //!   custom-domain routing, and a resolver over the alias records in moto;
+//! - [`apigateway`] and [`quotas`]: what API Gateway refuses and moto
+//!   accepts (deleting a mapped API, mappings beside the empty base path,
+//!   calls beyond the fixed control-plane quotas);
 //! - [`clock`]: the wall clock or a virtual clock a simulation drives, which
 //!   Route 53 propagation ([`propagation`]), the resolvers' TTL cache
 //!   ([`dns`]) and alarm state times ([`cloudwatch`]) follow.
 //!
 //! The bench depends on nothing of ours; everyone's tests use it.
 
+pub mod apigateway;
 pub mod clock;
 pub mod cloudwatch;
 mod control;
@@ -23,6 +27,7 @@ pub mod moto;
 pub mod moto_client;
 pub mod propagation;
 pub mod proxy;
+pub mod quotas;
 pub mod request;
 pub mod route53;
 pub mod seed;
@@ -36,10 +41,11 @@ use anyhow::Result;
 
 pub use clock::Clock;
 pub use faults::{Fault, FaultKind};
-pub use fronts::{FrontState, Fronts};
+pub use fronts::{FirstAddress, FrontState, Fronts};
 pub use moto::Moto;
 pub use moto_client::MotoClient;
 pub use proxy::{LogEntry, Proxy};
+pub use quotas::QuotaSettings;
 
 /// Dummy credentials the emulator accepts.
 pub const ACCESS_KEY: &str = "AKIDBENCHTESTING";

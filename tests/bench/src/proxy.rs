@@ -23,12 +23,14 @@ use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
+use crate::apigateway::headers as http_headers;
 use crate::clock::Clock;
 use crate::cloudwatch::AlarmTimes;
 use crate::dns::Resolvers;
 use crate::faults::{Fault, FaultKind, error_response, fault_response};
 use crate::fronts::Fronts;
 use crate::moto_client::MotoClient;
+use crate::quotas::{QuotaSettings, Quotas};
 use crate::request::{AwsRequest, identify};
 use crate::route53::{
     Route53Fidelity, Verdict, invalid_change_batch, parse_changes, strip_alias_ttls,
@@ -95,6 +97,8 @@ pub(crate) struct State {
     pub(crate) clock: Clock,
     pub(crate) resolvers: Resolvers,
     alarms: AlarmTimes,
+    quotas: Quotas,
+    domain_updates: crate::apigateway::DomainUpdates,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -145,6 +149,8 @@ impl Proxy {
             route53: Route53Fidelity::new(moto.clone(), clock.clone()),
             resolvers: Resolvers::new(clock.clone()),
             alarms: AlarmTimes::new(clock.clone()),
+            quotas: Quotas::default(),
+            domain_updates: Default::default(),
             clock,
             moto,
             http: reqwest::Client::new(),
@@ -228,6 +234,12 @@ impl Proxy {
             *count = 0;
             *generation += 1;
         });
+    }
+
+    /// Enforces API Gateway's fixed control-plane quotas at a scale of
+    /// AWS's intervals (see [`crate::quotas`]), or stops (`None`).
+    pub fn set_apigateway_quotas(&self, settings: Option<QuotaSettings>) {
+        self.state.quotas.set(settings);
     }
 
     /// How long Route 53 changes stay `PENDING` before `INSYNC`.
@@ -361,6 +373,30 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
         }
     }
 
+    if aws.service == "apigateway" {
+        let refused = match state.quotas.check(&aws, &path, &body) {
+            Some((canned, quota)) => Some((canned, Some(quota))),
+            None => crate::apigateway::refusal(&state.moto, &aws, &path, &body)
+                .await
+                .map(|canned| (canned, None)),
+        };
+        if let Some(((status, headers, text), quota)) = refused {
+            let code = error_code(status, &http_headers(&headers), text.as_bytes());
+            record(state, &aws, status, code, quota.or(detail), started);
+            return Ok(answer(status, headers, text));
+        }
+        if aws.operation == "UpdateDomainName" {
+            let (status, headers, text) = state
+                .domain_updates
+                .update(&state.moto, &aws, &path, &body)
+                .await;
+            let code = error_code(status, &http_headers(&headers), text.as_bytes());
+            record(state, &aws, status, code, detail, started);
+            return Ok(answer(status, headers, text));
+        }
+        crate::apigateway::before_forward(&state.moto, &aws, &path).await;
+    }
+
     if aws.service == "route53" && aws.operation == "GetChange" {
         let id = path
             .split('?')
@@ -441,8 +477,15 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
             }
         };
     drop(_zone_guard);
-    let (status, headers, bytes) =
-        apigateway_fidelity(state, &aws, &path, (status, headers, bytes)).await;
+    let (status, headers, bytes) = crate::apigateway::corrected(
+        &state.moto,
+        &state.domain_updates,
+        &aws,
+        &path,
+        &body,
+        (status, headers, bytes),
+    )
+    .await;
     let bytes = match (aws.service.as_str(), aws.operation.as_str(), status) {
         ("route53", "ListResourceRecordSets", 200) => {
             Bytes::from(strip_alias_ttls(&String::from_utf8_lossy(&bytes)))
@@ -474,60 +517,6 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
         }
     }
     Ok(response.body(Full::new(bytes)).unwrap_or_default())
-}
-
-/// moto answers GetBasePathMappings on a domain without mappings with a 500
-/// (a KeyError); API Gateway answers an empty list, or 404 when the domain
-/// does not exist.
-async fn apigateway_fidelity(
-    state: &State,
-    aws: &AwsRequest,
-    path: &str,
-    answer: (u16, http::HeaderMap, Bytes),
-) -> (u16, http::HeaderMap, Bytes) {
-    if aws.service != "apigateway" || aws.operation != "GetBasePathMappings" || answer.0 != 500 {
-        return answer;
-    }
-    let domain = path
-        .split('?')
-        .next()
-        .unwrap_or_default()
-        .split('/')
-        .nth(2)
-        .unwrap_or_default();
-    match state
-        .moto
-        .get_json("apigateway", &aws.region, &format!("/domainnames/{domain}"))
-        .await
-    {
-        Ok(Some(_)) => (
-            200,
-            http_headers(&[("content-type".into(), "application/json".into())]),
-            Bytes::from_static(br#"{"item":[]}"#),
-        ),
-        _ => {
-            let (status, headers, text) = error_response(
-                aws.protocol(),
-                404,
-                "NotFoundException",
-                "Invalid domain name identifier specified",
-            );
-            (status, http_headers(&headers), Bytes::from(text))
-        }
-    }
-}
-
-fn http_headers(pairs: &[(String, String)]) -> http::HeaderMap {
-    let mut map = http::HeaderMap::new();
-    for (k, v) in pairs {
-        if let (Ok(k), Ok(v)) = (
-            http::HeaderName::from_bytes(k.as_bytes()),
-            http::HeaderValue::from_str(v),
-        ) {
-            map.insert(k, v);
-        }
-    }
-    map
 }
 
 async fn forward(

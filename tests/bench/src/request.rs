@@ -220,6 +220,19 @@ const REST_OPERATIONS: &[(&str, &str, &str, &str)] = &[
         "/domainnames/{}",
         "DeleteDomainName",
     ),
+    ("apigateway", "PATCH", "/domainnames/{}", "UpdateDomainName"),
+    (
+        "apigateway",
+        "PATCH",
+        "/domainnames/{}/basepathmappings/{}",
+        "UpdateBasePathMapping",
+    ),
+    (
+        "apigateway",
+        "DELETE",
+        "/restapis/{}/resources/{}",
+        "DeleteResource",
+    ),
     (
         "apigateway",
         "GET",

@@ -79,6 +79,7 @@ impl RegionContext<'_> {
 
     pub(super) async fn create_managed_api(&self, body: &str) -> Result<String, RegionError> {
         let deployed = self.deployed_body(body)?;
+        let paced = self.pacer.wait(self.region(), Quota::CreateRestApi).await;
         let created = self
             .api()
             .create_rest_api()
@@ -93,6 +94,7 @@ impl RegionContext<'_> {
             .send()
             .await
             .map_err(|e| failure(self.region(), "creating the REST API", sdk_message(&e)))?;
+        drop(paced);
         let id = created
             .id()
             .ok_or_else(|| failure(self.region(), "creating the REST API", "no id returned"))?
@@ -106,7 +108,7 @@ impl RegionContext<'_> {
         api_id: &str,
         deployed_body: &str,
     ) -> Result<(), RegionError> {
-        self.pacer.wait(self.region(), Quota::PutRestApi).await;
+        let _paced = self.pacer.wait(self.region(), Quota::PutRestApi).await;
         self.api()
             .put_rest_api()
             .rest_api_id(api_id)
@@ -129,7 +131,10 @@ impl RegionContext<'_> {
     }
 
     pub(super) async fn deploy(&self, api_id: &str) -> Result<(), RegionError> {
-        self.pacer.wait(self.region(), Quota::Deployment).await;
+        let _paced = self
+            .pacer
+            .wait(self.region(), Quota::CreateDeployment)
+            .await;
         self.api()
             .create_deployment()
             .rest_api_id(api_id)

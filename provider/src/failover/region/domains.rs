@@ -3,7 +3,9 @@
 use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, SecurityPolicy};
 use multiregion_core::AliasTarget;
 
-use super::{RegionContext, RegionError, failure, is_not_found, replace, sdk_message};
+use super::{
+    NOT_FOUND, RegionContext, RegionError, deleted, failure, is_not_found, replace, sdk_message,
+};
 use crate::pacing::Quota;
 
 impl RegionContext<'_> {
@@ -53,6 +55,10 @@ impl RegionContext<'_> {
     ) -> Result<(AliasTarget, bool), RegionError> {
         if let Some((target, ours, certificate)) = self.get_domain(name).await? {
             if certificate.as_deref() != Some(self.spec.certificate_arn.as_str()) {
+                let _paced = self
+                    .pacer
+                    .wait(self.region(), Quota::UpdateDomainName)
+                    .await;
                 self.api()
                     .update_domain_name()
                     .domain_name(name)
@@ -72,7 +78,10 @@ impl RegionContext<'_> {
             }
             return Ok((target, ours));
         }
-        self.pacer.wait(self.region(), Quota::DomainName).await;
+        let _paced = self
+            .pacer
+            .wait(self.region(), Quota::CreateDomainName)
+            .await;
         let created = self
             .api()
             .create_domain_name()
@@ -151,6 +160,52 @@ impl RegionContext<'_> {
             .map(|m| m.rest_api_id() == Some(api_id) && m.stage() == Some(stage)))
     }
 
+    /// Deletes every base path mapping of `name` that points at `api_id`
+    /// (none, or no such domain, is done). API Gateway refuses
+    /// `DeleteRestApi` while a mapping points at the API ("Please remove all
+    /// base path mappings"), so an API of ours leaves the domains that
+    /// outlive it this way first.
+    pub(super) async fn unmap(&self, name: &str, api_id: &str) -> Result<(), RegionError> {
+        let mappings = match self
+            .api()
+            .get_base_path_mappings()
+            .domain_name(name)
+            .send()
+            .await
+        {
+            Ok(m) => m,
+            Err(e) if is_not_found(&e) => return Ok(()),
+            Err(e) => {
+                return Err(failure(
+                    self.region(),
+                    "reading base path mappings",
+                    sdk_message(&e),
+                ));
+            }
+        };
+        for mapping in mappings
+            .items()
+            .iter()
+            .filter(|m| m.rest_api_id() == Some(api_id))
+        {
+            let removed = self
+                .api()
+                .delete_base_path_mapping()
+                .domain_name(name)
+                .base_path(base_path_key(mapping.base_path()))
+                .send()
+                .await;
+            deleted(removed, NOT_FOUND).map_err(|e| {
+                failure(
+                    self.region(),
+                    "removing a base path mapping",
+                    format!("{name}: {}", sdk_message(&e)),
+                )
+            })?;
+        }
+        Ok(())
+    }
+
     /// Maps `name` at `base_path` to `api_id`'s `stage`, repairing a mapping
     /// of ours that points elsewhere.
     pub(super) async fn ensure_mapping(
@@ -210,6 +265,14 @@ impl RegionContext<'_> {
                 Ok(())
             }
         }
+    }
+}
+
+/// The key of a base path in API Gateway's URLs (`(none)`: the empty one).
+fn base_path_key(base_path: Option<&str>) -> String {
+    match base_path.map(|p| p.trim_matches('/')) {
+        None | Some("") => "(none)".to_owned(),
+        Some(path) => path.to_owned(),
     }
 }
 

@@ -79,6 +79,7 @@ impl RegionContext<'_> {
         }
         let mut tags = self.tags();
         tags.insert(TAG_ROLE.to_owned(), "health".to_owned());
+        let paced = self.pacer.wait(self.region(), Quota::CreateRestApi).await;
         let created = self
             .api()
             .create_rest_api()
@@ -93,8 +94,9 @@ impl RegionContext<'_> {
             .send()
             .await
             .map_err(|e| failure(self.region(), "creating the health API", sdk_message(&e)))?;
+        drop(paced);
         let id = created.id().unwrap_or_default().to_owned();
-        self.pacer.wait(self.region(), Quota::PutRestApi).await;
+        let paced = self.pacer.wait(self.region(), Quota::PutRestApi).await;
         self.api()
             .put_rest_api()
             .rest_api_id(&id)
@@ -107,7 +109,11 @@ impl RegionContext<'_> {
             .send()
             .await
             .map_err(|e| failure(self.region(), "importing the health API", sdk_message(&e)))?;
-        self.pacer.wait(self.region(), Quota::Deployment).await;
+        drop(paced);
+        let _paced = self
+            .pacer
+            .wait(self.region(), Quota::CreateDeployment)
+            .await;
         self.api()
             .create_deployment()
             .rest_api_id(&id)
@@ -132,7 +138,7 @@ impl RegionContext<'_> {
             }),
             (ApiSource::Adopted { .. }, HealthRoute::Inject) => {
                 if self.resource_id(api_id, &route).await?.is_none() {
-                    self.pacer.wait(self.region(), Quota::PutRestApi).await;
+                    let paced = self.pacer.wait(self.region(), Quota::PutRestApi).await;
                     self.api()
                         .put_rest_api()
                         .rest_api_id(api_id)
@@ -151,6 +157,7 @@ impl RegionContext<'_> {
                                 sdk_message(&e),
                             )
                         })?;
+                    drop(paced);
                     self.deploy(api_id).await?;
                 }
                 Ok(HealthTarget {
@@ -247,11 +254,19 @@ impl RegionContext<'_> {
                         && a.tags().and_then(|t| t.get(TAG_ROLE)).map(String::as_str)
                             == Some("health")
                 }) {
-                    self.pacer.wait(self.region(), Quota::DeleteRestApi).await;
+                    let health_api = api.id().unwrap_or_default();
+                    // API Gateway refuses to delete an API while a base path
+                    // mapping points at it, and the active name's domain
+                    // outlives the resource when the APIs are adopted: the
+                    // `<health_path>` mappings go first, on both names.
+                    for name in [self.domain_name, self.standby_domain_name] {
+                        self.unmap(name, health_api).await?;
+                    }
+                    let _paced = self.pacer.wait(self.region(), Quota::DeleteRestApi).await;
                     let removed = self
                         .api()
                         .delete_rest_api()
-                        .rest_api_id(api.id().unwrap_or_default())
+                        .rest_api_id(health_api)
                         .send()
                         .await;
                     deleted(removed, NOT_FOUND).map_err(|e| {

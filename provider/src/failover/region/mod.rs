@@ -372,7 +372,10 @@ impl RegionContext<'_> {
             if !owned || keep {
                 continue;
             }
-            self.pacer.wait(self.region(), Quota::DomainName).await;
+            let _paced = self
+                .pacer
+                .wait(self.region(), Quota::DeleteDomainName)
+                .await;
             deleted(
                 self.api()
                     .delete_domain_name()
@@ -386,7 +389,18 @@ impl RegionContext<'_> {
         if owned.rest_api
             && let Some(id) = &deployment.rest_api_id
         {
-            self.pacer.wait(self.region(), Quota::DeleteRestApi).await;
+            // A domain that outlives the resource (adopted, or kept for
+            // the public name) must not point at the API any more: API
+            // Gateway refuses to delete a mapped API.
+            for (name, owned, keep) in [
+                (self.domain_name, owned.active_domain, keep_active_domain),
+                (self.standby_domain_name, owned.standby_domain, false),
+            ] {
+                if !owned || keep {
+                    self.unmap(name, id).await?;
+                }
+            }
+            let _paced = self.pacer.wait(self.region(), Quota::DeleteRestApi).await;
             deleted(
                 self.api().delete_rest_api().rest_api_id(id).send().await,
                 NOT_FOUND,
