@@ -37,10 +37,12 @@ pub struct GlobalClients {
 }
 
 /// Builds a service client from `config`, with the endpoint override of
-/// `service` if there is one.
+/// `service` if there is one, and the interceptor that lets its errors name
+/// their operation.
 macro_rules! client {
     ($krate:ident, $config:expr, $settings:expr, $service:literal) => {{
-        let mut builder = $krate::config::Builder::from($config);
+        let mut builder = $krate::config::Builder::from($config)
+            .interceptor(crate::failover::sdk_error::NameTheOperation);
         if let Some(url) = $settings.endpoint($service) {
             builder = builder.endpoint_url(url);
         }
@@ -131,7 +133,7 @@ impl Clients {
         let cell = self.route53.lock().await.entry(key).or_default().clone();
         cell.get_or_init(|| async {
             let config = self.sdk(&signing).await;
-            multiregion_core::aws::route53_client_from(&config, &self.settings)
+            client!(aws_sdk_route53, &config, &self.settings, "route53")
         })
         .await
         .clone()

@@ -152,3 +152,59 @@ async fn a_converged_plan_only_reads_and_both_regions_refresh_concurrently() -> 
     workdir.destroy().await?;
     Ok(())
 }
+
+/// An AWS answer with no AWS error in its body (an HTML 500 from a load
+/// balancer, or moto's own internal error) still names, in the diagnostic,
+/// the service, the operation, the HTTP status and the request id, or says
+/// that there was none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_without_an_aws_body_names_service_operation_status_and_request_id() -> Result<()>
+{
+    let world = World::new().await?;
+    let workdir = world.workdir()?;
+    let mut config = Config::managed(&world);
+    config.provider = "  max_retries = 0\n".into();
+    config.write(&workdir)?;
+    apply_converged(&workdir).await?;
+    let cases = [
+        (
+            true,
+            format!("request id {}", multiregion_bench::faults::HTML_REQUEST_ID),
+        ),
+        (false, "no request id".to_owned()),
+    ];
+    for (request_id, words) in cases {
+        world.bench.proxy().clear_faults();
+        world.bench.proxy().add_fault(
+            Fault::new(FaultKind::Html {
+                status: 500,
+                request_id,
+            })
+            .region(EAST)
+            .service("apigateway")
+            .operation("GetBasePathMappings"),
+        );
+        let plan = workdir.run(&["plan", "-no-color"]).await?;
+        // Terraform wraps long details: compare with the lines joined.
+        let text = plan.text().split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            text.contains("us-east-1 could not be read"),
+            "request id {request_id}: {text}"
+        );
+        for expected in [
+            "API Gateway",
+            "GetBasePathMappings",
+            "HTTP 500",
+            words.as_str(),
+        ] {
+            assert!(
+                text.contains(expected),
+                "request id {request_id}: expected {expected:?} in:\n{text}"
+            );
+        }
+        assert!(!text.contains("error: ."), "{text}");
+    }
+    world.bench.proxy().clear_faults();
+    workdir.destroy().await?;
+    Ok(())
+}

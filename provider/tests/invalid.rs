@@ -197,3 +197,156 @@ async fn invalid_configurations_are_refused_with_a_path_and_nothing_is_created()
     assert!(writes.is_empty(), "{writes:#?}");
     Ok(())
 }
+
+/// Every setting of the optional blocks (and `log_retention_days`) is
+/// checked at `terraform plan`, with its path, whether or not a runtime is
+/// configured: a negative, zero, too large or out-of-range number never
+/// reaches apply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_settings_are_refused_at_plan_with_their_path() -> Result<()> {
+    let world = World::new().await?;
+    world.bench.proxy().clear_log();
+    // (HCL, the attribute's path as `block.attribute`, the summary, words
+    // of the detail)
+    let health = |body: &str| format!("  health_check {{\n    {body}\n  }}\n");
+    let failover = |body: &str| format!("  failover {{\n    {body}\n  }}\n");
+    let cases: Vec<(String, &str, &str, &str)> = vec![
+        (
+            failover("cooldown_seconds = -5"),
+            "failover.cooldown_seconds",
+            "Invalid cooldown",
+            "cooldown_seconds is -5; use 0 to 604800",
+        ),
+        (
+            failover("cooldown_seconds = 604801"),
+            "failover.cooldown_seconds",
+            "Invalid cooldown",
+            "use 0 to 604800",
+        ),
+        (
+            failover("cooldown_seconds = 9999999999999"),
+            "failover.cooldown_seconds",
+            "Invalid cooldown",
+            "cooldown_seconds is 9999999999999",
+        ),
+        (
+            health("interval_seconds = -60"),
+            "health_check.interval_seconds",
+            "Invalid health check interval",
+            "interval_seconds is -60; use a multiple of 60 from 60 to 3600",
+        ),
+        (
+            health("interval_seconds = 0"),
+            "health_check.interval_seconds",
+            "Invalid health check interval",
+            "interval_seconds is 0",
+        ),
+        (
+            health("interval_seconds = 90"),
+            "health_check.interval_seconds",
+            "Invalid health check interval",
+            "interval_seconds is 90",
+        ),
+        (
+            health("interval_seconds = 4294967340"),
+            "health_check.interval_seconds",
+            "Invalid health check interval",
+            "interval_seconds is 4294967340",
+        ),
+        (
+            health("evaluation_periods = -2"),
+            "health_check.evaluation_periods",
+            "Invalid evaluation periods",
+            "evaluation_periods is -2; use 1 to 10",
+        ),
+        (
+            health("evaluation_periods = 11"),
+            "health_check.evaluation_periods",
+            "Invalid evaluation periods",
+            "evaluation_periods is 11; use 1 to 10",
+        ),
+        (
+            health("datapoints_to_alarm = -1"),
+            "health_check.datapoints_to_alarm",
+            "Invalid datapoints to alarm",
+            "datapoints_to_alarm is -1; use 1 to evaluation_periods (2)",
+        ),
+        (
+            health("datapoints_to_alarm = 0"),
+            "health_check.datapoints_to_alarm",
+            "Invalid datapoints to alarm",
+            "datapoints_to_alarm is 0",
+        ),
+        (
+            health("datapoints_to_alarm = 3"),
+            "health_check.datapoints_to_alarm",
+            "Invalid datapoints to alarm",
+            "datapoints_to_alarm is 3; use 1 to evaluation_periods (2)",
+        ),
+        (
+            health("timeout_ms = -5000"),
+            "health_check.timeout_ms",
+            "Invalid probe timeout",
+            "timeout_ms is -5000; use 100 to 25000",
+        ),
+        (
+            health("timeout_ms = 25001"),
+            "health_check.timeout_ms",
+            "Invalid probe timeout",
+            "timeout_ms is 25001",
+        ),
+        (
+            "  log_retention_days = -30\n".to_owned(),
+            "log_retention_days",
+            "Invalid log retention",
+            "log_retention_days is -30",
+        ),
+        (
+            "  log_retention_days = 4294967326\n".to_owned(),
+            "log_retention_days",
+            "Invalid log retention",
+            "log_retention_days is 4294967326",
+        ),
+    ];
+    for with_runtime in [false, true] {
+        for (extra, attribute, summary, words) in &cases {
+            let what = format!("{} (runtime: {with_runtime})", extra.trim());
+            let workdir = world.workdir()?;
+            let mut config = Config::managed(&world);
+            config.extra = extra.clone();
+            config.package = if with_runtime {
+                Some(package_dir()?)
+            } else {
+                None
+            };
+            config.write(&workdir)?;
+            let run = workdir.run(&["plan", "-no-color"]).await?;
+            let text = run.text();
+            assert_eq!(run.code, 1, "{what}: plan must fail:\n{text}");
+            assert!(
+                text.contains(&format!("Error: {summary}")),
+                "{what}: expected the summary {summary:?} in:\n{text}"
+            );
+            let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                joined.contains(words),
+                "{what}: expected {words:?} in:\n{text}"
+            );
+            // The diagnostic points at the attribute's line in main.tf.
+            let line = line_of(&config.hcl(), attribute).expect(attribute);
+            assert!(
+                text.contains(&format!("on main.tf line {line}")),
+                "{what}: expected the line of {attribute} ({line}) in:\n{text}"
+            );
+            assert!(!text.contains("should not happen"), "{what}:\n{text}");
+        }
+    }
+    // Plan only reads: nothing was written.
+    let log = world.bench.proxy().log();
+    let writes: Vec<_> = log
+        .iter()
+        .filter(|e| !multiregion_bench::request::is_read_only(&e.operation))
+        .collect();
+    assert!(writes.is_empty(), "{writes:#?}");
+    Ok(())
+}

@@ -52,7 +52,7 @@ pub async fn zone_name(shared: &Shared, spec: &Spec, diags: &mut Diagnostics) ->
                 _ => format!(
                     "Reading hosted zone {} failed: {}",
                     spec.hosted_zone_id,
-                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                    super::sdk_error::sdk_message(&e)
                 ),
             };
             diags.error("Hosted zone not usable", detail, path);
@@ -105,7 +105,7 @@ async fn check_certificate(
                 ),
                 _ => format!(
                     "Reading the certificate failed: {}",
-                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                    super::sdk_error::sdk_message(&e)
                 ),
             };
             diags.error("Certificate not usable", detail, path);
@@ -196,7 +196,7 @@ async fn check_adopted_api(shared: &Shared, region: &RegionSpec, diags: &mut Dia
                 }
                 _ => format!(
                     "Reading REST API {rest_api_id} failed: {}",
-                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                    super::sdk_error::sdk_message(&e)
                 ),
             };
             diags.error("Adopted API not found", detail, path);
@@ -216,7 +216,7 @@ async fn check_adopted_api(shared: &Shared, region: &RegionSpec, diags: &mut Dia
             if missing {
                 format!("{rest_api_id} has no stage {}; deploy it, or set {}.stage_name to an existing stage.", region.stage_name, region.block)
             } else {
-                format!("Reading stage {} failed: {}", region.stage_name, aws_smithy_types::error::display::DisplayErrorContext(&e))
+                format!("Reading stage {} failed: {}", region.stage_name, super::sdk_error::sdk_message(&e))
             },
             region.path("stage_name"),
         );

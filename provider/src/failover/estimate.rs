@@ -86,7 +86,7 @@ pub fn write(state: &mut FailoverState<'_>, health: Option<&EffectiveHealthCheck
 /// says why).
 pub fn plan(planned: &mut FailoverState<'_>, config: &FailoverState<'_>) {
     let mut scratch = tf_provider::Diagnostics::default();
-    let health = super::apparatus::settings::effective(
+    let health = super::validate::settings::effective(
         &config.health_check,
         &Value::Null,
         &Value::Null,

@@ -103,7 +103,7 @@ async fn find_region(
         Err(e) => {
             return Err(format!(
                 "reading REST API {api_id} in {region}: {}",
-                aws_smithy_types::error::display::DisplayErrorContext(&e)
+                super::sdk_error::sdk_message(&e)
             ));
         }
     };
@@ -122,7 +122,7 @@ async fn find_region(
             .map_err(|e| {
                 format!(
                     "listing custom domains in {region}: {}",
-                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                    super::sdk_error::sdk_message(&e)
                 )
             })?;
         for domain in page.items() {
@@ -201,7 +201,7 @@ async fn public_zone(
             .map_err(|e| {
                 format!(
                     "listing hosted zones: {}",
-                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                    super::sdk_error::sdk_message(&e)
                 )
             })?;
         for zone in page.hosted_zones() {

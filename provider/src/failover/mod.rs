@@ -14,7 +14,7 @@ mod records;
 pub mod region;
 mod runtime;
 pub mod schema;
-mod sdk_error;
+pub(crate) mod sdk_error;
 pub mod state;
 pub mod switchover;
 pub mod validate;

@@ -92,7 +92,7 @@ fn plan_runtime(
     config: &FailoverState<'_>,
 ) {
     let mut scratch = tf_provider::Diagnostics::default();
-    match super::apparatus::settings::effective(
+    match super::validate::settings::effective(
         &config.health_check,
         &config.failover,
         &config.log_retention_days,

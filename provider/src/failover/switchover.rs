@@ -57,7 +57,7 @@ pub async fn target_recently_healthy(
         .map_err(|e| {
             format!(
                 "reading the pinger's {REGION_HEALTHY_METRIC} metric failed: {}",
-                aws_smithy_types::error::display::DisplayErrorContext(&e)
+                super::sdk_error::sdk_message(&e)
             )
         })?;
     let mut minutes: Vec<(i64, Option<f64>)> = (0..HEALTHY_MINUTES)

@@ -7,8 +7,14 @@ use multiregion_core::naming::{self, Names};
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
 
-use super::openapi;
 use super::state::{FailoverState, RegionState, known};
+
+mod region;
+pub mod settings;
+
+use region::{
+    check_domain_name, check_health_path, error, parse_certificate_arn, validate_region_block,
+};
 
 /// Default first segment of the health route.
 pub const DEFAULT_HEALTH_PATH: &str = "health";
@@ -119,338 +125,10 @@ impl Spec {
     }
 }
 
-/// Checks a DNS name as a custom domain name: lower case, labels of 1 to 63
-/// characters of `a-z0-9-` (no hyphen at either end), at least two labels,
-/// at most 253 characters.
-pub fn check_domain_name(name: &str) -> Result<(), String> {
-    let name = name.strip_suffix('.').unwrap_or(name);
-    if name.len() > 253 {
-        return Err(format!("`{name}` is longer than 253 characters"));
-    }
-    if name.chars().any(|c| c.is_ascii_uppercase()) {
-        return Err(format!(
-            "`{name}` has upper-case letters; write it in lower case"
-        ));
-    }
-    let labels: Vec<&str> = name.split('.').collect();
-    if labels.len() < 2 {
-        return Err(format!(
-            "`{name}` is not a fully qualified name such as api.example.com"
-        ));
-    }
-    for label in labels {
-        if label.is_empty() || label.len() > 63 {
-            return Err(format!(
-                "`{name}` has an empty label or one longer than 63 characters"
-            ));
-        }
-        if !label
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
-            return Err(format!(
-                "`{name}` has a character outside a-z, 0-9, - and . (internationalized names must be given in punycode)"
-            ));
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Err(format!("`{name}` has a label that starts or ends with -"));
-        }
-    }
-    Ok(())
-}
-
-/// The parts of an ACM certificate ARN.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CertificateArn {
-    /// Partition.
-    pub partition: String,
-    /// Region.
-    pub region: String,
-    /// Account id.
-    pub account_id: String,
-}
-
-/// Parses `arn:<partition>:acm:<region>:<account>:certificate/<id>`.
-pub fn parse_certificate_arn(arn: &str) -> Result<CertificateArn, String> {
-    let expected = "arn:aws:acm:<region>:<12-digit account>:certificate/<id>";
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [arn_tag, partition, service, region, account, resource] = parts[..] else {
-        return Err(format!(
-            "`{arn}` is not an ACM certificate ARN ({expected})"
-        ));
-    };
-    let id = resource.strip_prefix("certificate/").unwrap_or("");
-    let partition_ok = ["aws", "aws-cn", "aws-us-gov"].contains(&partition);
-    if arn_tag != "arn"
-        || !partition_ok
-        || service != "acm"
-        || account.len() != 12
-        || !account.bytes().all(|b| b.is_ascii_digit())
-        || id.is_empty()
-        || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
-        return Err(format!(
-            "`{arn}` is not an ACM certificate ARN ({expected})"
-        ));
-    }
-    Ok(CertificateArn {
-        partition: partition.to_owned(),
-        region: region.to_owned(),
-        account_id: account.to_owned(),
-    })
-}
-
-fn check_stage_name(stage: &str) -> Result<(), String> {
-    let ok = !stage.is_empty()
-        && stage.len() <= 128
-        && stage
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{stage}` is not a stage name: use 1 to 128 characters of a-z, A-Z, 0-9, _ and -"
-        ))
-    }
-}
-
-fn check_health_path(path: &str) -> Result<(), String> {
-    let ok = !path.is_empty()
-        && path.len() <= 64
-        && path
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{path}` is not a single path segment: use 1 to 64 characters of a-z, A-Z, 0-9, _ and - (no slashes); the probes call /{path}/ping"
-        ))
-    }
-}
-
-fn check_rest_api_id(id: &str) -> Result<(), String> {
-    if !id.is_empty()
-        && id.len() <= 32
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{id}` is not a REST API id (10 characters of a-z and 0-9, as in the API's invoke URL)"
-        ))
-    }
-}
-
-fn error(diags: &mut Diagnostics, path: AttributePath, summary: &str, detail: String) {
-    diags.error(summary.to_owned(), detail, path);
-}
-
-fn validate_region_block(
-    diags: &mut Diagnostics,
-    block: &'static str,
-    config: &RegionState<'_>,
-    health_path: Option<&str>,
-) {
-    let path = |attribute: &'static str| AttributePath::new(block).attribute(attribute);
-    let region = known(&config.region);
-    if let Some(code) = region
-        && let Err(e) = Region::new(code)
-    {
-        error(diags, path("region"), "Unknown region", format!("{e}."));
-    }
-    if let Some(arn) = known(&config.certificate_arn) {
-        match parse_certificate_arn(arn) {
-            Err(e) => error(
-                diags,
-                path("certificate_arn"),
-                "Invalid certificate ARN",
-                format!("{e}."),
-            ),
-            Ok(parsed) => {
-                if let Some(region) = region.filter(|r| Region::new(r).is_ok())
-                    && parsed.region != region
-                {
-                    error(
-                        diags,
-                        path("certificate_arn"),
-                        "Certificate is in another region",
-                        format!(
-                            "The certificate is in {}, but REGIONAL custom domains in {region} need a certificate from ACM in {region}. \
-                             Request or import one in {region} and use its ARN.",
-                            parsed.region
-                        ),
-                    );
-                }
-                if let Some(region) = region.and_then(|r| Region::new(r).ok())
-                    && region.partition().as_str() != parsed.partition
-                {
-                    error(
-                        diags,
-                        path("certificate_arn"),
-                        "Certificate is in another partition",
-                        format!(
-                            "The ARN's partition is {}, but {region} is in {}.",
-                            parsed.partition,
-                            region.partition().as_str()
-                        ),
-                    );
-                }
-            }
-        }
-    }
-    if let Some(stage) = known(&config.stage_name)
-        && let Err(e) = check_stage_name(stage)
-    {
-        error(
-            diags,
-            path("stage_name"),
-            "Invalid stage name",
-            format!("{e}."),
-        );
-    }
-    match (&config.openapi_body, &config.existing_rest_api_id) {
-        (Value::Null, Value::Null) => error(
-            diags,
-            AttributePath::new(block),
-            "No API for this region",
-            format!(
-                "Set exactly one of {block}.openapi_body (an API the resource creates) and {block}.existing_rest_api_id (an existing API to adopt)."
-            ),
-        ),
-        (Value::Value(_), Value::Value(_)) => error(
-            diags,
-            path("existing_rest_api_id"),
-            "Two APIs for one region",
-            format!(
-                "Set only one of {block}.openapi_body and {block}.existing_rest_api_id: the first creates an API, the second adopts one."
-            ),
-        ),
-        _ => {}
-    }
-    if let (Some(body), Some(health)) = (known(&config.openapi_body), health_path)
-        && let Err(e) = openapi::check(body, health)
-    {
-        error(
-            diags,
-            path("openapi_body"),
-            "Unusable OpenAPI body",
-            format!("{}: {e}.", capitalize(block)),
-        );
-    }
-    validate_health_route(diags, block, config);
-    if let (Some(arn), Some(region)) = (known(&config.notification_topic_arn), region)
-        && (!arn.starts_with("arn:")
-            || !arn.contains(":sns:")
-            || !arn.contains(&format!(":{region}:")))
-    {
-        error(
-            diags,
-            path("notification_topic_arn"),
-            "Invalid notification topic",
-            format!(
-                "`{arn}` is not the ARN of an SNS topic in {region}; the state machine of {region} publishes there."
-            ),
-        );
-    }
-    if let Some(id) = known(&config.existing_rest_api_id)
-        && let Err(e) = check_rest_api_id(id)
-    {
-        error(
-            diags,
-            path("existing_rest_api_id"),
-            "Invalid REST API id",
-            format!("{e}."),
-        );
-    }
-}
-
-/// Health route and base path: only the combinations that can carry the
-/// probe are accepted.
-fn validate_health_route(diags: &mut Diagnostics, block: &'static str, config: &RegionState<'_>) {
-    let path = |attribute: &'static str| AttributePath::new(block).attribute(attribute);
-    let adopted = !config.existing_rest_api_id.is_null();
-    let managed = !config.openapi_body.is_null();
-    let base = known(&config.base_path).map(|b| b.trim_matches('/'));
-    let route = known(&config.health_route);
-    if let Some(route) = route
-        && route != "inject"
-        && route != "separate"
-    {
-        return error(
-            diags,
-            path("health_route"),
-            "Invalid health route",
-            format!("`{route}` is neither `inject` nor `separate`."),
-        );
-    }
-    if let Some(base) = base
-        && (base.is_empty()
-            || !base
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)))
-    {
-        return error(
-            diags,
-            path("base_path"),
-            "Invalid base path",
-            format!(
-                "`{base}` is not a base path: use one path segment of letters, digits and - . _ ~, or leave base_path unset."
-            ),
-        );
-    }
-    match (managed, adopted, route, base) {
-        (true, _, Some("separate"), _) => error(
-            diags,
-            path("health_route"),
-            "A managed API carries its own health route",
-            format!(
-                "{block}.openapi_body gets the health route added; health_route = \"separate\" is only for an adopted API (existing_rest_api_id)."
-            ),
-        ),
-        (true, _, _, Some(_)) => error(
-            diags,
-            path("base_path"),
-            "A managed API is mapped at the empty base path",
-            format!(
-                "Remove {block}.base_path: the probes call /<health_path>/ping on the managed API."
-            ),
-        ),
-        (_, true, Some("separate"), None) => error(
-            diags,
-            path("base_path"),
-            "A separate health API needs a base path for the adopted API",
-            format!(
-                "Set {block}.base_path (for example \"v1\"): a domain whose API is mapped at the empty base path accepts no other mapping."
-            ),
-        ),
-        (_, true, None | Some("inject"), Some(_)) => error(
-            diags,
-            path("base_path"),
-            "An injected health route needs the empty base path",
-            format!(
-                "With {block}.base_path the injected route would be under /<base_path>/, where the probes do not look; set health_route = \"separate\" or remove base_path."
-            ),
-        ),
-        _ => {}
-    }
-}
-
-fn capitalize(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-        .unwrap_or_default()
-}
-
 /// Validates a configuration, skipping unknown values. No AWS calls (the
 /// handler package is read from disk).
 pub fn validate(config: &FailoverState<'_>, diags: &mut Diagnostics) {
-    super::apparatus::settings::effective(
+    settings::effective(
         &config.health_check,
         &config.failover,
         &config.log_retention_days,
@@ -659,7 +337,7 @@ pub fn spec(config: &FailoverState<'_>, diags: &mut Diagnostics) -> Option<Spec>
                 Value::Null => None,
                 Value::Unknown => return None,
             },
-            settings: super::apparatus::settings::effective(
+            settings: settings::effective(
                 &config.health_check,
                 &config.failover,
                 &config.log_retention_days,
@@ -668,214 +346,113 @@ pub fn spec(config: &FailoverState<'_>, diags: &mut Diagnostics) -> Option<Spec>
         })
     })();
     if spec.is_none() {
-        diags.root_error(
-            "Configuration is not fully known",
-            "Some arguments are still unknown at apply time; this should not happen. Run terraform apply again.",
-        );
+        // Every known value passed `validate`, so what is missing is a
+        // value still unknown: name it. (Terraform knows every configured
+        // value at apply unless another provider planned it unknown.)
+        let unknown = unknown_paths(config);
+        for path in &unknown {
+            diags.error(
+                "Value still unknown at apply",
+                format!(
+                    "{path} is not known yet, and the resource cannot be created or changed without it. If it comes from another resource, \
+                     apply that one first (terraform apply -target=<that resource>), then apply this configuration again."
+                ),
+                path.clone(),
+            );
+        }
+        if unknown.is_empty() {
+            diags.root_error(
+                "Configuration could not be used",
+                "No argument is unknown or invalid, yet the configuration could not be turned into a plan for AWS. \
+                 Run terraform validate, and report this configuration to the provider's maintainers.",
+            );
+        }
     }
     spec
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::failover::state::string;
-
-    pub(crate) fn valid<'a>() -> FailoverState<'a> {
-        let block = |region: &str| RegionState {
-            region: string(region),
-            certificate_arn: string(format!(
-                "arn:aws:acm:{region}:123456789012:certificate/abc-123"
-            )),
-            openapi_body: string(
-                r#"{"openapi":"3.0.1","info":{"title":"t","version":"1"},"paths":{}}"#,
-            ),
-            ..RegionState::default()
-        };
-        FailoverState {
-            name: string("orders"),
-            domain_name: string("api.example.com"),
-            hosted_zone_id: string("Z0123456789"),
-            primary: Value::Value(block("us-east-1")),
-            secondary: Value::Value(block("us-west-2")),
-            ..FailoverState::default()
+/// The paths of the configured values that are unknown, in schema order.
+pub fn unknown_paths(config: &FailoverState<'_>) -> Vec<AttributePath> {
+    let mut paths = Vec::new();
+    let mut check = |unknown: bool, path: AttributePath| {
+        if unknown {
+            paths.push(path);
         }
+    };
+    for (name, value) in [
+        ("name", &config.name),
+        ("domain_name", &config.domain_name),
+        ("standby_domain_name", &config.standby_domain_name),
+        ("hosted_zone_id", &config.hosted_zone_id),
+        ("health_path", &config.health_path),
+        ("active_region", &config.active_region),
+    ] {
+        check(value.is_unknown(), AttributePath::new(name));
     }
-
-    fn errors(config: &FailoverState<'_>) -> Vec<(String, String)> {
-        let mut diags = Diagnostics::default();
-        validate(config, &mut diags);
-        diags
-            .errors
-            .iter()
-            .map(|d| (d.attribute.to_string(), d.summary.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn a_valid_configuration_has_no_errors_and_a_spec() {
-        assert_eq!(errors(&valid()), vec![]);
-        let mut diags = Diagnostics::default();
-        let spec = spec(&valid(), &mut diags).expect("spec");
-        assert_eq!(spec.primary.account_id, "123456789012");
-        assert_eq!(spec.primary.stage_name, DEFAULT_STAGE_NAME);
-        assert_eq!(spec.health_path, DEFAULT_HEALTH_PATH);
-        assert!(matches!(spec.secondary.api, ApiSource::Managed { .. }));
-    }
-
-    fn block_mut<'s>(
-        state: &'s mut FailoverState<'static>,
-        which: &str,
-    ) -> &'s mut RegionState<'static> {
-        let value = if which == "primary" {
-            &mut state.primary
-        } else {
-            &mut state.secondary
-        };
+    check(
+        config.log_retention_days.is_unknown(),
+        AttributePath::new("log_retention_days"),
+    );
+    for (block, value) in config.blocks() {
+        let path = |attribute: &'static str| AttributePath::new(block).attribute(attribute);
         match value {
-            Value::Value(b) => b,
-            _ => panic!("no {which} block"),
+            Value::Value(b) => {
+                for (name, value) in [
+                    ("region", &b.region),
+                    ("certificate_arn", &b.certificate_arn),
+                    ("stage_name", &b.stage_name),
+                    ("openapi_body", &b.openapi_body),
+                    ("existing_rest_api_id", &b.existing_rest_api_id),
+                    ("base_path", &b.base_path),
+                    ("health_route", &b.health_route),
+                    ("notification_topic_arn", &b.notification_topic_arn),
+                ] {
+                    check(value.is_unknown(), path(name));
+                }
+            }
+            Value::Unknown => check(true, AttributePath::new(block)),
+            Value::Null => {}
         }
     }
-
-    #[test]
-    fn each_bad_input_is_refused_at_its_path() {
-        type Edit = Box<dyn Fn(&mut FailoverState<'static>)>;
-        let cases: Vec<(Edit, &str, &str)> = vec![
-            (
-                Box::new(|s| s.name = string("Orders")),
-                "name",
-                "Invalid name",
-            ),
-            (
-                Box::new(|s| s.name = string("a-very-long-name-that-is-too-long")),
-                "name",
-                "Invalid name",
-            ),
-            (
-                Box::new(|s| s.domain_name = string("API.example.com")),
-                "domain_name",
-                "Invalid domain name",
-            ),
-            (
-                Box::new(|s| s.domain_name = string("localhost")),
-                "domain_name",
-                "Invalid domain name",
-            ),
-            (
-                Box::new(|s| s.standby_domain_name = string("api.example.com")),
-                "standby_domain_name",
-                "Standby name equals the public name",
-            ),
-            (
-                Box::new(|s| s.hosted_zone_id = string("Z-1")),
-                "hosted_zone_id",
-                "Invalid hosted zone id",
-            ),
-            (
-                Box::new(|s| s.health_path = string("a/b")),
-                "health_path",
-                "Invalid health path",
-            ),
-            (
-                Box::new(|s| {
-                    let b = block_mut(s, "secondary");
-                    b.region = string("us-east-1");
-                    b.certificate_arn = string("arn:aws:acm:us-east-1:123456789012:certificate/y");
-                }),
-                "secondary.region",
-                "Both regions are the same",
-            ),
-            (
-                Box::new(|s| block_mut(s, "primary").region = string("us-east1")),
-                "primary.region",
-                "Unknown region",
-            ),
-            (
-                Box::new(|s| {
-                    block_mut(s, "primary").certificate_arn =
-                        string("arn:aws:acm:us-east-1:123:certificate/x")
-                }),
-                "primary.certificate_arn",
-                "Invalid certificate ARN",
-            ),
-            (
-                Box::new(|s| {
-                    block_mut(s, "secondary").certificate_arn =
-                        string("arn:aws:acm:us-east-1:123456789012:certificate/x")
-                }),
-                "secondary.certificate_arn",
-                "Certificate is in another region",
-            ),
-            (
-                Box::new(|s| block_mut(s, "primary").stage_name = string("prod stage")),
-                "primary.stage_name",
-                "Invalid stage name",
-            ),
-            (
-                Box::new(|s| block_mut(s, "primary").openapi_body = Value::Null),
-                "primary",
-                "No API for this region",
-            ),
-            (
-                Box::new(|s| block_mut(s, "primary").existing_rest_api_id = string("abc123defg")),
-                "primary.existing_rest_api_id",
-                "Two APIs for one region",
-            ),
-            (
-                Box::new(|s| block_mut(s, "secondary").openapi_body = string("openapi: 3.0.1")),
-                "secondary.openapi_body",
-                "Unusable OpenAPI body",
-            ),
-            (
-                Box::new(|s| {
-                    block_mut(s, "secondary").openapi_body = Value::Null;
-                    block_mut(s, "secondary").existing_rest_api_id = string("ABC!");
-                }),
-                "secondary.existing_rest_api_id",
-                "Invalid REST API id",
-            ),
-            (
-                Box::new(|s| s.active_region = string("eu-west-1")),
-                "active_region",
-                "active_region is not one of the two regions",
-            ),
-        ];
-        for (edit, path, summary) in cases {
-            let mut config = valid();
-            edit(&mut config);
-            assert_eq!(
-                errors(&config),
-                vec![(path.to_owned(), summary.to_owned())],
-                "{path}: {summary}"
+    let in_block = |block: &'static str, attribute: &'static str| {
+        AttributePath::new(block).index(0).attribute(attribute)
+    };
+    match &config.handler_package {
+        Value::Value(b) => check(b.path.is_unknown(), in_block("handler_package", "path")),
+        Value::Unknown => check(true, AttributePath::new("handler_package")),
+        Value::Null => {}
+    }
+    match &config.health_check {
+        Value::Value(b) => {
+            for (name, value) in [
+                ("interval_seconds", &b.interval_seconds),
+                ("evaluation_periods", &b.evaluation_periods),
+                ("datapoints_to_alarm", &b.datapoints_to_alarm),
+                ("timeout_ms", &b.timeout_ms),
+            ] {
+                check(value.is_unknown(), in_block("health_check", name));
+            }
+        }
+        Value::Unknown => check(true, AttributePath::new("health_check")),
+        Value::Null => {}
+    }
+    match &config.failover {
+        Value::Value(b) => {
+            check(b.automatic.is_unknown(), in_block("failover", "automatic"));
+            check(
+                b.cooldown_seconds.is_unknown(),
+                in_block("failover", "cooldown_seconds"),
             );
-            let mut diags = Diagnostics::default();
-            assert!(spec(&config, &mut diags).is_none());
+            check(
+                b.force_switchover.is_unknown(),
+                in_block("failover", "force_switchover"),
+            );
         }
+        Value::Unknown => check(true, AttributePath::new("failover")),
+        Value::Null => {}
     }
-
-    #[test]
-    fn unknown_values_are_skipped_at_plan_and_block_the_spec() {
-        let mut config = valid();
-        config.domain_name = Value::Unknown;
-        block_mut(&mut config, "primary").certificate_arn = Value::Unknown;
-        block_mut(&mut config, "secondary").region = Value::Unknown;
-        assert_eq!(errors(&config), vec![]);
-        let mut diags = Diagnostics::default();
-        assert!(spec(&config, &mut diags).is_none());
-    }
-
-    #[test]
-    fn domain_names_and_certificate_arns() {
-        assert_eq!(check_domain_name("api.example.com."), Ok(()));
-        assert!(check_domain_name("-a.example.com").is_err());
-        assert!(check_domain_name("a..example.com").is_err());
-        assert!(check_domain_name("ex_ample.com").is_err());
-        assert_eq!(
-            parse_certificate_arn("arn:aws-cn:acm:cn-north-1:123456789012:certificate/1-2")
-                .map(|c| c.region),
-            Ok("cn-north-1".to_owned())
-        );
-        assert!(parse_certificate_arn("arn:aws:iam::123456789012:role/x").is_err());
-    }
+    paths
 }
+
+#[cfg(test)]
+mod tests;

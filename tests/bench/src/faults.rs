@@ -25,6 +25,17 @@ pub enum FaultKind {
     },
     /// Close the connection without an answer.
     Drop,
+    /// Answer `status` with an HTML page and no AWS error body, as a load
+    /// balancer or an internal failure does (moto answers its own internal
+    /// errors so): the SDK finds no error code or message in it. The answer
+    /// carries `x-amzn-RequestId: `[`HTML_REQUEST_ID`] when `request_id`.
+    Html {
+        /// The HTTP status, for example 500 or 502.
+        status: u16,
+        /// Whether the answer carries a request id.
+        #[serde(default)]
+        request_id: bool,
+    },
     /// Hold the request until the test releases it
     /// ([`crate::Proxy::release_held`]), then forward it: how a test makes
     /// two callers race deterministically.
@@ -113,6 +124,9 @@ impl Fault {
     }
 }
 
+/// The request id of [`FaultKind::Html`] answers that carry one.
+pub const HTML_REQUEST_ID: &str = "bench-html-500-request-id";
+
 /// An answer the proxy makes itself: status, headers and body.
 pub type Canned = (u16, Vec<(String, String)>, String);
 
@@ -189,6 +203,42 @@ pub fn fault_response(kind: FaultKind, request: &AwsRequest) -> Option<Canned> {
             "PriorRequestNotComplete",
             "The request was rejected because Route 53 was still processing a prior request.",
         )),
+        FaultKind::Html { status, request_id } => {
+            Some(html_response(status, request_id.then_some(HTML_REQUEST_ID)))
+        }
         FaultKind::Delay { .. } | FaultKind::Drop | FaultKind::Hold => None,
+    }
+}
+
+/// An HTML error page, with `x-amzn-RequestId` when `request_id` is given.
+pub fn html_response(status: u16, request_id: Option<&str>) -> Canned {
+    let mut headers = vec![("content-type".to_owned(), "text/html".to_owned())];
+    if let Some(id) = request_id {
+        headers.push(("x-amzn-RequestId".to_owned(), id.to_owned()));
+    }
+    let page = format!(
+        "<!DOCTYPE html>\n<html><head><title>{status} Internal Server Error</title></head>\n\
+         <body><h1>Internal Server Error</h1><p>The server could not complete the request.</p></body></html>\n"
+    );
+    (status, headers, page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_html_fault_has_no_aws_error_in_it() {
+        let (status, headers, body) = html_response(500, Some(HTML_REQUEST_ID));
+        assert_eq!(status, 500);
+        assert!(body.starts_with("<!DOCTYPE html>"), "{body}");
+        assert!(
+            !body.contains("<Code>") && !body.contains("__type"),
+            "{body}"
+        );
+        let names: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["content-type", "x-amzn-RequestId"]);
+        let (_, headers, _) = html_response(502, None);
+        assert_eq!(headers.len(), 1);
     }
 }

@@ -78,6 +78,7 @@ impl Run {
 pub struct Workdir {
     dir: PathBuf,
     env: Vec<(String, String)>,
+    removed: Vec<String>,
     terraform: PathBuf,
 }
 
@@ -108,6 +109,7 @@ impl Workdir {
                 ("RUST_BACKTRACE".into(), "0".into()),
                 ("TF_INPUT".into(), "0".into()),
             ],
+            removed: Vec::new(),
             dir,
             terraform: terraform_binary(),
         })
@@ -126,6 +128,14 @@ impl Workdir {
     ) -> Self {
         self.env
             .extend(vars.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self
+    }
+
+    /// Removes environment variables from every command (also ones this
+    /// process has, or an earlier `with_env` added).
+    pub fn without_env(mut self, names: &[&str]) -> Self {
+        self.env.retain(|(k, _)| !names.contains(&k.as_str()));
+        self.removed.extend(names.iter().map(|n| (*n).to_owned()));
         self
     }
 
@@ -164,7 +174,11 @@ impl Workdir {
     /// Runs `terraform <args>` in the directory.
     pub async fn run(&self, args: &[&str]) -> Result<Run> {
         let started = Instant::now();
-        let output = tokio::process::Command::new(&self.terraform)
+        let mut command = tokio::process::Command::new(&self.terraform);
+        for name in &self.removed {
+            command.env_remove(name);
+        }
+        let output = command
             .args(args)
             .current_dir(&self.dir)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
