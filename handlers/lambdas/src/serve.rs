@@ -13,7 +13,10 @@ use multiregion_core::statemachine::protocol::{NotifyRequest, StepRequest};
 use crate::wiring::{self, Environment, StartError};
 use crate::{HandlerError, kicker, notifier, pinger, ponger, swapper};
 
-/// The variable Lambda sets to the function's configured handler.
+/// The variable Lambda sets to the function's configured handler, for a
+/// custom runtime to read at init ("Building a custom runtime for AWS
+/// Lambda", docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html). The
+/// game day sets it the same way, from the deployed handler setting.
 pub const ENV_HANDLER: &str = "_HANDLER";
 
 /// The component named by the function's handler setting.
