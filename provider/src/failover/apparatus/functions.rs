@@ -14,15 +14,20 @@ use aws_smithy_types::Blob;
 use base64::Engine;
 use multiregion_core::deployment::ENV_DEPLOYMENT;
 use multiregion_core::naming::Component;
-use sha2::{Digest, Sha256};
+use multiregion_core::package::Package;
 
 use super::roles::Roles;
 use super::settings::PINGER_TIMEOUT_SECONDS;
 use super::{ApparatusContext, ApparatusError, code, deleted, sdk_message};
 
-/// Lambda's own code hash: base64 of the zip's SHA-256.
-fn code_sha256(zip: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(zip))
+/// Lambda's own code hash of the package's zip (`CodeSha256`: base64 of its
+/// SHA-256), from the hex digest the package already holds.
+fn code_sha256(package: &Package) -> String {
+    let hex = &package.sha256;
+    let bytes: Vec<u8> = (0..hex.len() / 2)
+        .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+        .collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// Seconds each function may run.
@@ -87,11 +92,13 @@ impl ApparatusContext<'_> {
     ) -> Result<String, ApparatusError> {
         let lambda = &self.clients.lambda;
         let name = self.names.function(component);
-        let zip = self
-            .package
-            .zip()
-            .map_err(|e| self.failure("reading the handler package", e.to_string()))?;
-        let wanted_sha = code_sha256(&zip);
+        // Read only when code is uploaded: five functions share the one zip.
+        let zip = || {
+            self.package
+                .zip()
+                .map_err(|e| self.failure("reading the handler package", e.to_string()))
+        };
+        let wanted_sha = code_sha256(self.package);
         let environment = self.environment();
         match lambda.get_function().function_name(&name).send().await {
             Ok(existing) => {
@@ -105,7 +112,7 @@ impl ApparatusContext<'_> {
                     lambda
                         .update_function_code()
                         .function_name(&name)
-                        .zip_file(Blob::new(zip))
+                        .zip_file(Blob::new(zip()?))
                         .send()
                         .await
                         .map_err(|e| {
@@ -143,6 +150,7 @@ impl ApparatusContext<'_> {
             }
             Err(e) if code(&e) == Some("ResourceNotFoundException") => {
                 let deadline = tokio::time::Instant::now() + ROLE_PROPAGATION;
+                let zip = zip()?;
                 loop {
                     let created = lambda
                         .create_function()
@@ -316,7 +324,7 @@ impl ApparatusContext<'_> {
     /// Problems with the functions: missing, or code other than the package's.
     pub(super) async fn read_functions(&self) -> Result<Vec<String>, ApparatusError> {
         let mut problems = Vec::new();
-        let package_sha = &self.package.sha256;
+        let wanted_sha = code_sha256(self.package);
         for component in Component::ALL {
             let name = self.names.function(component);
             match self
@@ -332,10 +340,7 @@ impl ApparatusContext<'_> {
                     let live = configuration
                         .and_then(|c| c.code_sha256())
                         .unwrap_or_default();
-                    let bytes: Vec<u8> = (0..package_sha.len() / 2)
-                        .filter_map(|i| u8::from_str_radix(&package_sha[2 * i..2 * i + 2], 16).ok())
-                        .collect();
-                    if live != base64::engine::general_purpose::STANDARD.encode(bytes) {
+                    if live != wanted_sha {
                         problems.push(format!("{name} runs other code than the handler package"));
                     } else if configuration.and_then(|c| c.handler()) != Some(component.as_str()) {
                         problems.push(format!(
