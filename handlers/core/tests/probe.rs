@@ -157,6 +157,70 @@ async fn a_dead_first_address_leaves_the_name_to_the_others() -> Result<()> {
     Ok(())
 }
 
+/// An API's resource policy applies to the probes, which call anonymously
+/// (DESIGN §6): API Gateway answers 403 unless a statement allows them.
+#[tokio::test]
+async fn a_resource_policy_that_does_not_allow_the_probe_fails_it() -> Result<()> {
+    let (bench, _route53, _pair) = deployed().await?;
+    let prober = prober(&bench)?;
+    let apigw = aws_sdk_apigateway::Client::new(&sdk(&bench, EAST, "setup").await);
+    let mappings = apigw
+        .get_base_path_mappings()
+        .domain_name(ACTIVE_NAME)
+        .send()
+        .await?;
+    let api_id = mappings.items()[0]
+        .rest_api_id()
+        .unwrap_or_default()
+        .to_owned();
+    let set_policy = |policy: serde_json::Value| {
+        apigw
+            .update_rest_api()
+            .rest_api_id(&api_id)
+            .patch_operations(
+                aws_sdk_apigateway::types::PatchOperation::builder()
+                    .op(aws_sdk_apigateway::types::Op::Replace)
+                    .path("/policy")
+                    .value(policy.to_string())
+                    .build(),
+            )
+            .send()
+    };
+    let statement = |effect: &str, resource: &str| {
+        serde_json::json!({ "Effect": effect, "Principal": "*",
+            "Action": "execute-api:Invoke", "Resource": resource })
+    };
+    // Only a VPC endpoint may call: the probes come over the internet.
+    set_policy(serde_json::json!({ "Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+        "Resource": "execute-api:/*",
+        "Condition": { "StringEquals": { "aws:SourceVpce": "vpce-1a2b3c4d" } } }] }))
+    .await?;
+    assert_eq!(
+        prober.probe(ACTIVE_NAME).await,
+        Err(ProbeError::Status(403))
+    );
+    assert_eq!(prober.probe(STANDBY_NAME).await?.region.as_str(), WEST);
+
+    // The statement the plan's warning names lets them through.
+    set_policy(serde_json::json!({ "Version": "2012-10-17", "Statement": [
+        statement("Allow", "execute-api:/prod/GET/health/ping"),
+    ] }))
+    .await?;
+    assert_eq!(prober.probe(ACTIVE_NAME).await?.region.as_str(), EAST);
+    // ... unless a Deny overrides it.
+    set_policy(serde_json::json!({ "Version": "2012-10-17", "Statement": [
+        statement("Allow", "execute-api:/prod/GET/health/ping"),
+        statement("Deny", "execute-api:/prod/*"),
+    ] }))
+    .await?;
+    assert_eq!(
+        prober.probe(ACTIVE_NAME).await,
+        Err(ProbeError::Status(403))
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn names_without_records_and_untrusted_certificates_fail() -> Result<()> {
     let (bench, _route53, _pair) = deployed().await?;

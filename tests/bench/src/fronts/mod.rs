@@ -26,6 +26,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::moto_client::MotoClient;
 
 mod ca;
+mod policy;
 mod routing;
 
 use ca::Ca;

@@ -2,6 +2,7 @@
 //! Host -> custom domain -> base path mapping -> REST API, stage, resource
 //! and method -> an `AWS_PROXY` event to the region's Lambda endpoint.
 
+use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
@@ -11,7 +12,11 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 use serde_json::{Value, json};
 
+use super::policy::{self, Call};
 use crate::moto_client::MotoClient;
+
+/// The account moto serves.
+const ACCOUNT: &str = "123456789012";
 
 #[derive(Debug, Clone)]
 pub(super) struct Routing {
@@ -169,6 +174,12 @@ impl Routing {
         } else {
             return Ok(gateway_error(403, "Missing Authentication Token"));
         };
+        if let Some(denied) = self
+            .resource_policy_denies(&api_id, &stage, &method, &resource_path)
+            .await?
+        {
+            return Ok(denied);
+        }
         let integration = api(format!(
             "/restapis/{api_id}/resources/{resource_id}/methods/{http_method}/integration"
         ))
@@ -213,7 +224,7 @@ impl Routing {
                 "stage": stage,
                 "domainName": host,
                 "apiId": api_id,
-                "accountId": "123456789012",
+                "accountId": ACCOUNT,
                 "requestId": crate::request_id(),
                 "requestTimeEpoch": 0,
                 "identity": { "sourceIp": "127.0.0.1" },
@@ -258,6 +269,53 @@ impl Routing {
         }
         let body = reply["body"].as_str().unwrap_or_default().to_owned();
         Ok(response.body(Full::new(Bytes::from(body)))?)
+    }
+
+    /// The 403 API Gateway answers when the API's resource policy does not
+    /// let this anonymous call through; `None` when it does, or when the API
+    /// has no policy.
+    async fn resource_policy_denies(
+        &self,
+        api_id: &str,
+        stage: &str,
+        method: &str,
+        path: &str,
+    ) -> Result<Option<Response<Full<Bytes>>>> {
+        let rest_api = self
+            .moto
+            .get_json("apigateway", &self.region, &format!("/restapis/{api_id}"))
+            .await?;
+        let Some(policy) = rest_api
+            .as_ref()
+            .and_then(|a| a["policy"].as_str())
+            .filter(|p| !p.trim().is_empty())
+        else {
+            return Ok(None);
+        };
+        let call = Call {
+            region: &self.region,
+            account: ACCOUNT,
+            api_id,
+            stage,
+            method,
+            path,
+            source_ip: Ipv4Addr::LOCALHOST,
+        };
+        if policy::allows(policy, &call) {
+            return Ok(None);
+        }
+        let message = format!(
+            "User: anonymous is not authorized to perform: execute-api:Invoke on resource: {}",
+            call.arn()
+        );
+        let response = Response::builder()
+            .status(403)
+            .header("content-type", "application/json")
+            .header("x-amzn-errortype", "AccessDeniedException")
+            .body(Full::new(Bytes::from(
+                json!({ "Message": message }).to_string(),
+            )))?;
+        Ok(Some(response))
     }
 }
 
