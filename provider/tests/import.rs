@@ -426,3 +426,68 @@ fn fill_bodies(world: &World, generated: &str) -> String {
     }
     out.join("\n")
 }
+
+/// An adopted API's own settings reach the probes (DESIGN §6): injecting the
+/// route redeploys the API's working copy, and its resource policy applies to
+/// the anonymous probe. The plan says so, with the statement to allow; with
+/// a separate health API neither applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plans_warn_of_what_an_adopted_api_does_to_the_probes() -> Result<()> {
+    let world = World::new().await?;
+    let east = world.existing_api(EAST, EndpointType::Regional).await?;
+    let west = world.existing_api(WEST, EndpointType::Regional).await?;
+    let only_the_office = serde_json::json!({ "Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+        "Resource": "execute-api:/*",
+        "Condition": { "IpAddress": { "aws:SourceIp": "203.0.113.0/24" } } }] });
+    world
+        .apigateway(EAST)
+        .await
+        .update_rest_api()
+        .rest_api_id(&east)
+        .patch_operations(
+            aws_sdk_apigateway::types::PatchOperation::builder()
+                .op(aws_sdk_apigateway::types::Op::Replace)
+                .path("/policy")
+                .value(only_the_office.to_string())
+                .build(),
+        )
+        .send()
+        .await?;
+    let workdir = world.workdir()?;
+    let mut config = Config::managed(&world);
+    config.primary.api = Api::Existing(east.clone());
+    config.secondary.api = Api::Existing(west.clone());
+    config.write(&workdir)?;
+    let plan = workdir.run(&["plan", "-no-color"]).await?.expect(0)?;
+    // Terraform wraps diagnostics at 80 columns.
+    let text = squash(&plan.text().replace('\n', " "));
+    for wanted in [
+        "Injecting the health route redeploys the adopted API",
+        &format!(
+            "primary.health_route = \"inject\" (the default) adds /health/ping to REST API {east}"
+        ),
+        &format!(
+            "secondary.health_route = \"inject\" (the default) adds /health/ping to REST API {west}"
+        ),
+        &format!("REST API {east} in {EAST} has a resource policy"),
+        "\"Resource\": \"execute-api:/prod/GET/health/ping\"",
+    ] {
+        assert!(text.contains(wanted), "missing {wanted:?} in {text}");
+    }
+    assert!(
+        !text.contains(&format!("REST API {west} in {WEST} has a resource policy")),
+        "{text}"
+    );
+
+    let separate = "    health_route = \"separate\"\n    base_path = \"v1\"\n";
+    config.extra_primary = separate.into();
+    config.extra_secondary = separate.into();
+    config.write(&workdir)?;
+    let plan = workdir.run(&["plan", "-no-color"]).await?.expect(0)?;
+    // Terraform wraps diagnostics at 80 columns.
+    let text = squash(&plan.text().replace('\n', " "));
+    assert!(!text.contains("redeploys the adopted API"), "{text}");
+    assert!(!text.contains("resource policy"), "{text}");
+    Ok(())
+}

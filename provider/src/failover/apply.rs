@@ -110,7 +110,7 @@ pub async fn create<'a>(
     config: &FailoverState<'_>,
 ) -> Option<(FailoverState<'a>, PrivateState)> {
     let spec = validate::spec(config, diags)?;
-    let zone = checks::run(shared, &spec, diags).await?;
+    let zone = checks::run(shared, &spec, diags).await?.zone;
     let standby = checks::standby_name(&spec, &zone);
     let resolved = Resolved::new(spec, standby);
     let mut state = planned;

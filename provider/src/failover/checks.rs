@@ -3,12 +3,16 @@
 //! names; an adopted API exists and is REGIONAL with the stage. They run in
 //! plan when the values are known, and again at apply before anything is
 //! created. Only Get/Describe calls.
+//!
+//! They also find what a plan should warn of: an injected health route
+//! redeploys an adopted API's working copy, and an adopted API's resource
+//! policy or web ACL applies to the probes.
 
 use aws_sdk_acm::types::CertificateStatus;
 use multiregion_core::naming::{default_standby_domain, normalize_dns_name};
 use tf_provider::{AttributePath, Diagnostics};
 
-use super::validate::{ApiSource, RegionSpec, Spec};
+use super::validate::{ApiSource, HealthRoute, RegionSpec, Spec};
 use crate::provider::Shared;
 
 /// The public zone's name, or an error on `hosted_zone_id`.
@@ -160,7 +164,67 @@ async fn check_certificate(
     }
 }
 
-async fn check_adopted_api(shared: &Shared, region: &RegionSpec, diags: &mut Diagnostics) {
+/// What the checks found: the zone's name, and what the plan warns of.
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    /// The public zone's name.
+    pub zone: String,
+    /// Warnings (summary, detail) for the plan.
+    pub warnings: Vec<(String, String)>,
+}
+
+/// The warnings for an injected health route in an adopted API: the
+/// injection redeploys the API, and the API's resource policy and web ACL
+/// see the probes. `policy` and `web_acl` are what API Gateway reports.
+pub fn injected_route_warnings(
+    region: &RegionSpec,
+    rest_api_id: &str,
+    health_path: &str,
+    policy: Option<&str>,
+    web_acl: Option<&str>,
+) -> Vec<(String, String)> {
+    let (block, stage) = (region.block, &region.stage_name);
+    let mut warnings = vec![(
+        "Injecting the health route redeploys the adopted API".to_owned(),
+        format!(
+            "{block}.health_route = \"inject\" (the default) adds /{health_path}/ping to REST API {rest_api_id} and deploys the API's current working copy to stage {stage}, \
+             and does so again when destroy removes the route. Changes made to {rest_api_id} in the console or by other tools and never deployed go live with it. \
+             Deploy or discard them first, or set {block}.health_route = \"separate\" and {block}.base_path to leave the API's deployments alone."
+        ),
+    )];
+    if policy.is_some_and(|p| !p.trim().is_empty()) {
+        warnings.push((
+            "The adopted API has a resource policy".to_owned(),
+            format!(
+                "REST API {rest_api_id} in {} has a resource policy, and it applies to the probes: an anonymous GET /{health_path}/ping on stage {stage}, sent from AWS Lambda in both regions. \
+                 If the policy does not allow it, API Gateway answers 403, the runtime counts this region as down and fails away from it. \
+                 Allow it with a statement {{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": \"execute-api:Invoke\", \"Resource\": \"execute-api:/{stage}/GET/{health_path}/ping\"}} \
+                 that no Deny overrides, and redeploy; or set {block}.health_route = \"separate\" and {block}.base_path, so that the probes reach a health API of the resource's own.",
+                region.region
+            ),
+        ));
+    }
+    if let Some(web_acl) = web_acl.filter(|w| !w.is_empty()) {
+        warnings.push((
+            "The adopted API's stage has a web ACL".to_owned(),
+            format!(
+                "Stage {stage} of REST API {rest_api_id} in {} is protected by {web_acl}, and its rules apply to the probes (GET /{health_path}/ping from AWS Lambda in both regions, every interval). \
+                 If a rule blocks them (an IP set, a geographic or a rate-based rule), the runtime counts this region as down. Exempt that path, \
+                 or set {block}.health_route = \"separate\" and {block}.base_path, so that the probes reach a health API of the resource's own.",
+                region.region
+            ),
+        ));
+    }
+    warnings
+}
+
+async fn check_adopted_api(
+    shared: &Shared,
+    spec: &Spec,
+    region: &RegionSpec,
+    diags: &mut Diagnostics,
+    warnings: &mut Vec<(String, String)>,
+) {
     let ApiSource::Adopted { rest_api_id } = &region.api else {
         return;
     };
@@ -168,7 +232,7 @@ async fn check_adopted_api(shared: &Shared, region: &RegionSpec, diags: &mut Dia
     use aws_sdk_apigateway::types::EndpointType;
     let path = region.path("existing_rest_api_id");
     let apigw = shared.clients.region(&region.region).await.apigateway;
-    match apigw.get_rest_api().rest_api_id(rest_api_id).send().await {
+    let policy = match apigw.get_rest_api().rest_api_id(rest_api_id).send().await {
         Ok(api) => {
             let types = api
                 .endpoint_configuration()
@@ -185,6 +249,7 @@ async fn check_adopted_api(shared: &Shared, region: &RegionSpec, diags: &mut Dia
                 );
                 return;
             }
+            api.policy().map(str::to_owned)
         }
         Err(e) => {
             let detail = match e.as_service_error() {
@@ -202,16 +267,28 @@ async fn check_adopted_api(shared: &Shared, region: &RegionSpec, diags: &mut Dia
             diags.error("Adopted API not found", detail, path);
             return;
         }
-    }
-    if let Err(e) = apigw
+    };
+    match apigw
         .get_stage()
         .rest_api_id(rest_api_id)
         .stage_name(&region.stage_name)
         .send()
         .await
     {
-        let missing = e.as_service_error().and_then(|s| s.code()) == Some("NotFoundException");
-        diags.error(
+        Ok(stage) => {
+            if region.health_route == HealthRoute::Inject {
+                warnings.extend(injected_route_warnings(
+                    region,
+                    rest_api_id,
+                    &spec.health_path,
+                    policy.as_deref(),
+                    stage.web_acl_arn(),
+                ));
+            }
+        }
+        Err(e) => {
+            let missing = e.as_service_error().and_then(|s| s.code()) == Some("NotFoundException");
+            diags.error(
             "Adopted API has no such stage",
             if missing {
                 format!("{rest_api_id} has no stage {}; deploy it, or set {}.stage_name to an existing stage.", region.stage_name, region.block)
@@ -220,11 +297,14 @@ async fn check_adopted_api(shared: &Shared, region: &RegionSpec, diags: &mut Dia
             },
             region.path("stage_name"),
         );
+        }
     }
 }
 
-/// Runs every AWS check; returns the zone's name when they pass.
-pub async fn run(shared: &Shared, spec: &Spec, diags: &mut Diagnostics) -> Option<String> {
+/// Runs every AWS check; returns the zone's name and the plan's warnings
+/// when they pass.
+pub async fn run(shared: &Shared, spec: &Spec, diags: &mut Diagnostics) -> Option<Checked> {
+    let mut warnings = Vec::new();
     let errors_before = diags.errors.len();
     let zone = zone_name(shared, spec, diags).await?;
     let standby = standby_name(spec, &zone);
@@ -242,9 +322,9 @@ pub async fn run(shared: &Shared, spec: &Spec, diags: &mut Diagnostics) -> Optio
     }
     for region in spec.regions() {
         check_certificate(shared, region, &[&spec.domain_name, &standby], diags).await;
-        check_adopted_api(shared, region, diags).await;
+        check_adopted_api(shared, spec, region, diags, &mut warnings).await;
     }
-    (diags.errors.len() == errors_before).then_some(zone)
+    (diags.errors.len() == errors_before).then_some(Checked { zone, warnings })
 }
 
 #[cfg(test)]

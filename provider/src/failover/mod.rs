@@ -54,14 +54,14 @@ impl FailoverResource {
     }
 }
 
-/// The zone's name when every value the plan-time checks need is known and
-/// the checks pass; errors go to `diags`. `None` without errors: not known
-/// yet (the checks run again at apply).
+/// The zone's name and the plan's warnings when every value the plan-time
+/// checks need is known and the checks pass; errors go to `diags`. `None`
+/// without errors: not known yet (the checks run again at apply).
 async fn plan_checks(
     shared: &Shared,
     config: &FailoverState<'_>,
     diags: &mut Diagnostics,
-) -> Option<String> {
+) -> Option<checks::Checked> {
     let mut scratch = Diagnostics::default();
     let spec = validate::spec(config, &mut scratch)?;
     checks::run(shared, &spec, diags).await
@@ -111,11 +111,16 @@ impl Resource for FailoverResource {
         _provider_meta_state: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
         let shared = self.shared(diags)?;
-        let zone = plan_checks(&shared, &config_state, diags).await;
+        let checked = plan_checks(&shared, &config_state, diags).await;
         if !diags.errors.is_empty() {
             return None;
         }
-        warn_all(diags, plan::runtime_warnings(&config_state));
+        let (zone, found) = checked
+            .map(|c| (Some(c.zone), c.warnings))
+            .unwrap_or_default();
+        let mut warnings = plan::runtime_warnings(&config_state);
+        warnings.extend(found);
+        warn_all(diags, warnings);
         let planned = plan::plan_create(proposed_state, &config_state, zone.as_deref());
         Some((planned, Value::Null))
     }
@@ -129,17 +134,19 @@ impl Resource for FailoverResource {
         prior_private_state: Self::PrivateState<'a>,
         _provider_meta_state: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
-        warn_all(diags, plan::plan_warnings(&prior_state, &config_state));
+        let mut warnings = plan::plan_warnings(&prior_state, &config_state);
         let (planned, replace) = plan::plan_update(&prior_state, proposed_state, &config_state);
         if replace.is_empty() && planned != prior_state {
             // Checks that need AWS run for in-place changes; a replacement
             // plans a create, which runs them.
             let shared = self.shared(diags)?;
-            plan_checks(&shared, &config_state, diags).await;
+            let checked = plan_checks(&shared, &config_state, diags).await;
             if !diags.errors.is_empty() {
                 return None;
             }
+            warnings.extend(checked.map(|c| c.warnings).unwrap_or_default());
         }
+        warn_all(diags, warnings);
         Some((planned, prior_private_state, replace))
     }
 

@@ -59,6 +59,9 @@ fn region_block(which: &str) -> Block {
         "health_route" => string(OptionalComputed,
             "How the health route `/<health_path>/ping` reaches the ponger. `inject` (default): the route is part of the API the domains map at the empty base path \
              (added to a managed API's body; for an adopted API, merged into it with `PutRestApi` and redeployed, and removed again on destroy). \
+             Redeploying an adopted API deploys its whole working copy: changes nobody deployed go live with it, and the plan warns of this. \
+             The adopted API's resource policy and its stage's web ACL apply to the probes (an anonymous `GET /<health_path>/ping` from AWS Lambda in both regions); \
+             the plan warns when either is set, with the statement to allow. \
              `separate`: only for an adopted API mapped at `base_path`; a small health API of the resource's own is mapped at the base path `<health_path>`. \
              Any other combination is refused at plan."),
         "notification_topic_arn" => string(OptionalComputed,
