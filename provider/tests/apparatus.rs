@@ -579,3 +579,72 @@ async fn adopted_apis_get_the_health_route_injected_or_beside_them_and_lose_it_o
     );
     Ok(())
 }
+
+/// Step Functions deletes a state machine only once its executions stop;
+/// until then it answers as DELETING and refuses a create under its name
+/// (DESIGN §6). A deployment destroyed and created again at once must wait
+/// for it, and end with a state machine that exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_created_again_while_its_state_machine_is_deleting_gets_a_new_one()
+-> Result<()> {
+    let (world, workdir, _config) = deployed_with_runtime().await?;
+    let linger = std::time::Duration::from_secs(12);
+    world.bench.proxy().set_state_machine_linger(linger);
+    workdir.destroy().await?;
+    let sfn = aws_sdk_sfn::Client::new(&world.sdk(WEST).await);
+    let arn = "arn:aws:states:us-west-2:123456789012:stateMachine:mr-orders-failover";
+    let lingering = sfn
+        .describe_state_machine()
+        .state_machine_arn(arn)
+        .send()
+        .await?;
+    assert_eq!(
+        lingering.status().map(|s| s.as_str()),
+        Some("DELETING"),
+        "the bench keeps a deleted machine DELETING"
+    );
+
+    world.bench.proxy().clear_log();
+    apply_converged(&workdir).await?;
+    let met: Vec<String> = world
+        .bench
+        .proxy()
+        .log()
+        .iter()
+        .filter(|e| e.detail.as_deref() == Some("being deleted"))
+        .map(|e| format!("{} {} {}", e.region, e.operation, e.outcome))
+        .collect();
+    assert!(
+        met.iter()
+            .any(|m| m.contains("CreateStateMachine") || m.contains("DescribeStateMachine")),
+        "the apply met the machines being deleted: {met:?}"
+    );
+    for region in [EAST, WEST] {
+        let sfn = aws_sdk_sfn::Client::new(&world.sdk(region).await);
+        let machine = sfn
+            .describe_state_machine()
+            .state_machine_arn(arn.replace(WEST, region))
+            .send()
+            .await
+            .with_context(|| format!("{region}: no state machine after the apply"))?;
+        assert_eq!(
+            machine.status().map(|s| s.as_str()),
+            Some("ACTIVE"),
+            "{region}"
+        );
+    }
+    // Once the deletion is over the machine is the new one, not a memory.
+    tokio::time::sleep(linger).await;
+    let machine = sfn
+        .describe_state_machine()
+        .state_machine_arn(arn)
+        .send()
+        .await?;
+    assert_eq!(machine.status().map(|s| s.as_str()), Some("ACTIVE"));
+    world
+        .bench
+        .proxy()
+        .set_state_machine_linger(std::time::Duration::ZERO);
+    destroy_and_sweep(&world, &workdir).await?;
+    Ok(())
+}

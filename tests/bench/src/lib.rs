@@ -31,6 +31,7 @@ pub mod quotas;
 pub mod request;
 pub mod route53;
 pub mod seed;
+mod states;
 pub mod terraform;
 pub mod xml;
 

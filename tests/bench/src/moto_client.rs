@@ -43,10 +43,43 @@ impl MotoClient {
         path_and_query: &str,
         body: Option<String>,
     ) -> Result<(u16, String)> {
+        self.send(service, region, method, path_and_query, body, None)
+            .await
+    }
+
+    /// Sends a request of a JSON protocol, whose operation is the
+    /// `X-Amz-Target` header (`AWSStepFunctions.DescribeStateMachine`).
+    pub async fn call_with_target(
+        &self,
+        service: &str,
+        region: &str,
+        method: Method,
+        path_and_query: &str,
+        body: Option<String>,
+        target: &str,
+    ) -> Result<(u16, String)> {
+        self.send(service, region, method, path_and_query, body, Some(target))
+            .await
+    }
+
+    async fn send(
+        &self,
+        service: &str,
+        region: &str,
+        method: Method,
+        path_and_query: &str,
+        body: Option<String>,
+        target: Option<&str>,
+    ) -> Result<(u16, String)> {
         let mut request = self
             .http
             .request(method.clone(), format!("{}{path_and_query}", self.base))
             .header("authorization", Self::authorization(service, region));
+        if let Some(target) = target {
+            request = request
+                .header("x-amz-target", target)
+                .header("content-type", "application/x-amz-json-1.0");
+        }
         if let Some(body) = body {
             request = request.body(body);
         }

@@ -99,6 +99,7 @@ pub(crate) struct State {
     alarms: AlarmTimes,
     quotas: Quotas,
     domain_updates: crate::apigateway::DomainUpdates,
+    pub(crate) deleting_state_machines: crate::states::Lingering,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -150,6 +151,7 @@ impl Proxy {
             resolvers: Resolvers::new(clock.clone()),
             alarms: AlarmTimes::new(clock.clone()),
             quotas: Quotas::default(),
+            deleting_state_machines: Default::default(),
             domain_updates: Default::default(),
             clock,
             moto,
@@ -243,6 +245,12 @@ impl Proxy {
     }
 
     /// How long Route 53 changes stay `PENDING` before `INSYNC`.
+    /// How long a deleted state machine stays `DELETING` (zero: it goes at
+    /// once, as in moto). Step Functions keeps it until its executions stop.
+    pub fn set_state_machine_linger(&self, linger: Duration) {
+        self.state.deleting_state_machines.set_linger(linger);
+    }
+
     pub fn set_route53_propagation(&self, propagation: Duration) {
         self.state.route53.changes.set_propagation(propagation);
     }
@@ -395,6 +403,23 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
             return Ok(answer(status, headers, text));
         }
         crate::apigateway::before_forward(&state.moto, &aws, &path).await;
+    }
+
+    if let Some((status, headers, text)) = state
+        .deleting_state_machines
+        .before_forward(&state.moto, &state.clock, &aws, &body)
+        .await
+    {
+        let code = error_code(status, &http_headers(&headers), text.as_bytes());
+        record(
+            state,
+            &aws,
+            status,
+            code,
+            Some("being deleted".into()),
+            started,
+        );
+        return Ok(answer(status, headers, text));
     }
 
     if aws.service == "route53" && aws.operation == "GetChange" {

@@ -4,12 +4,19 @@
 use std::time::Duration;
 
 use aws_sdk_sfn::types::{
-    CloudWatchLogsLogGroup, LogDestination, LogLevel, LoggingConfiguration, StateMachineType,
+    CloudWatchLogsLogGroup, LogDestination, LogLevel, LoggingConfiguration, StateMachineStatus,
+    StateMachineType,
 };
 use multiregion_core::statemachine::{Timing, definition_json};
 
 use super::roles::Roles;
 use super::{ApparatusContext, ApparatusError, code, deleted, sdk_message};
+
+/// How long an apply waits for a state machine of the same name, being
+/// deleted, to go. Step Functions deletes it once its executions stop.
+const DELETION_WAIT: Duration = Duration::from_secs(300);
+/// How often it looks.
+const DELETION_POLL: Duration = Duration::from_secs(5);
 
 impl ApparatusContext<'_> {
     fn state_machine_arn(&self) -> String {
@@ -34,6 +41,10 @@ impl ApparatusContext<'_> {
             .build())
     }
 
+    /// Finds, repairs or creates the state machine. One that is being
+    /// deleted (a destroy just before, with executions still stopping) is
+    /// waited for, then created again: Step Functions refuses a create under
+    /// its name until it is gone.
     pub(super) async fn ensure_state_machine(
         &self,
         roles: &Roles,
@@ -42,61 +53,116 @@ impl ApparatusContext<'_> {
         let arn = self.state_machine_arn();
         let definition =
             definition_json(self.names, self.region, self.account_id, &Timing::default());
-        match sfn
-            .describe_state_machine()
-            .state_machine_arn(&arn)
-            .send()
-            .await
-        {
-            Ok(existing) => {
-                if existing.definition() != definition || existing.role_arn() != roles.state_machine
-                {
-                    sfn.update_state_machine()
-                        .state_machine_arn(&arn)
-                        .definition(&definition)
-                        .role_arn(&roles.state_machine)
-                        .logging_configuration(self.logging()?)
-                        .send()
-                        .await
-                        .map_err(|e| self.failure("updating the state machine", sdk_message(&e)))?;
+        let deadline = tokio::time::Instant::now() + DELETION_WAIT;
+        loop {
+            match sfn
+                .describe_state_machine()
+                .state_machine_arn(&arn)
+                .send()
+                .await
+            {
+                Ok(existing) if existing.status() == Some(&StateMachineStatus::Deleting) => {
+                    self.wait_for_deletion(deadline).await?;
                 }
-                Ok(arn)
-            }
-            Err(e) if code(&e) == Some("StateMachineDoesNotExist") => {
-                let tags: Vec<aws_sdk_sfn::types::Tag> = self
-                    .tags()
-                    .into_iter()
-                    .map(|(k, v)| aws_sdk_sfn::types::Tag::builder().key(k).value(v).build())
-                    .collect();
-                let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-                loop {
-                    let created = sfn
-                        .create_state_machine()
-                        .name(self.names.state_machine())
-                        .definition(&definition)
-                        .role_arn(&roles.state_machine)
-                        .r#type(StateMachineType::Standard)
-                        .logging_configuration(self.logging()?)
-                        .set_tags(Some(tags.clone()))
-                        .send()
-                        .await;
-                    match created {
-                        Ok(machine) => return Ok(machine.state_machine_arn().to_owned()),
-                        // A role just created may not be assumable yet.
-                        Err(e)
-                            if code(&e) == Some("AccessDeniedException")
-                                && tokio::time::Instant::now() < deadline =>
-                        {
-                            tokio::time::sleep(Duration::from_secs(2)).await;
-                        }
-                        Err(e) => {
-                            return Err(self.failure("creating the state machine", sdk_message(&e)));
-                        }
+                Ok(existing) => {
+                    if existing.definition() != definition
+                        || existing.role_arn() != roles.state_machine
+                    {
+                        sfn.update_state_machine()
+                            .state_machine_arn(&arn)
+                            .definition(&definition)
+                            .role_arn(&roles.state_machine)
+                            .logging_configuration(self.logging()?)
+                            .send()
+                            .await
+                            .map_err(|e| {
+                                self.failure("updating the state machine", sdk_message(&e))
+                            })?;
                     }
+                    return Ok(arn);
+                }
+                Err(e) if code(&e) == Some("StateMachineDoesNotExist") => {
+                    return self
+                        .create_state_machine(roles, &definition, deadline)
+                        .await;
+                }
+                Err(e) => return Err(self.failure("reading the state machine", sdk_message(&e))),
+            }
+        }
+    }
+
+    async fn create_state_machine(
+        &self,
+        roles: &Roles,
+        definition: &str,
+        deletion_deadline: tokio::time::Instant,
+    ) -> Result<String, ApparatusError> {
+        let tags: Vec<aws_sdk_sfn::types::Tag> = self
+            .tags()
+            .into_iter()
+            .map(|(k, v)| aws_sdk_sfn::types::Tag::builder().key(k).value(v).build())
+            .collect();
+        let role_deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let created = self
+                .clients
+                .sfn
+                .create_state_machine()
+                .name(self.names.state_machine())
+                .definition(definition)
+                .role_arn(&roles.state_machine)
+                .r#type(StateMachineType::Standard)
+                .logging_configuration(self.logging()?)
+                .set_tags(Some(tags.clone()))
+                .send()
+                .await;
+            match created {
+                Ok(machine) => return Ok(machine.state_machine_arn().to_owned()),
+                // A role just created may not be assumable yet.
+                Err(e)
+                    if code(&e) == Some("AccessDeniedException")
+                        && tokio::time::Instant::now() < role_deadline =>
+                {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+                // The machine of the same name, deleted a moment ago, is
+                // still going.
+                Err(e) if code(&e) == Some("StateMachineDeleting") => {
+                    self.wait_for_deletion(deletion_deadline).await?;
+                }
+                Err(e) => {
+                    return Err(self.failure("creating the state machine", sdk_message(&e)));
                 }
             }
-            Err(e) => Err(self.failure("reading the state machine", sdk_message(&e))),
         }
+    }
+
+    /// One wait of [`DELETION_POLL`] for a state machine being deleted, with
+    /// a log line; an error once `deadline` has passed.
+    async fn wait_for_deletion(
+        &self,
+        deadline: tokio::time::Instant,
+    ) -> Result<(), ApparatusError> {
+        let name = self.names.state_machine();
+        if tokio::time::Instant::now() >= deadline {
+            return Err(self.failure(
+                "waiting for the state machine being deleted",
+                format!(
+                    "{name} is still DELETING after {} s: Step Functions deletes it once its executions stop. \
+                     Stop them (aws stepfunctions list-executions --status-filter RUNNING, then stop-execution) and apply again.",
+                    DELETION_WAIT.as_secs()
+                ),
+            ));
+        }
+        tracing::info!(
+            region = %self.region,
+            state_machine = %name,
+            "waiting {} s for the state machine {name} in {}, being deleted, to go before creating it again",
+            DELETION_POLL.as_secs(),
+            self.region,
+        );
+        tokio::time::sleep(DELETION_POLL).await;
+        Ok(())
     }
 
     /// The state machine's ARN, if it exists.
@@ -110,6 +176,9 @@ impl ApparatusContext<'_> {
             .send()
             .await
         {
+            // Being deleted is as good as gone: the next apply creates it
+            // again once it has gone.
+            Ok(machine) if machine.status() == Some(&StateMachineStatus::Deleting) => Ok(None),
             Ok(_) => Ok(Some(arn)),
             Err(e) if code(&e) == Some("StateMachineDoesNotExist") => Ok(None),
             Err(e) => Err(self.failure("reading the state machine", sdk_message(&e))),
