@@ -9,6 +9,12 @@
 //! addresses.
 //! With the TTL at zero (the default) nothing is cached and every lookup
 //! sees the live records, as before.
+//!
+//! With caching on, a resolver also caches NXDOMAIN (RFC 2308) for the
+//! zone's negative TTL: the lesser of the SOA record's TTL and its MINIMUM
+//! field. Route 53's default SOA (TTL 900, minimum 86400) makes that 900 s,
+//! so a name looked up before its record exists stays unknown to that
+//! resolver for 15 minutes after the record is created.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -25,6 +31,10 @@ use crate::route53::normalize;
 /// The resolver a lookup without a name uses.
 pub const DEFAULT_RESOLVER: &str = "default";
 
+/// How long a resolver caches NXDOMAIN for a name in a Route 53 zone with
+/// the default SOA record: min(SOA TTL 900 s, MINIMUM 86400 s).
+pub const ROUTE53_NEGATIVE_TTL: Duration = Duration::from_secs(900);
+
 /// A cached answer: the addresses (`None`: NXDOMAIN) and when it expires.
 type Cached = (Option<Vec<SocketAddr>>, EpochMs);
 
@@ -33,6 +43,7 @@ type Cached = (Option<Vec<SocketAddr>>, EpochMs);
 pub struct Resolvers {
     clock: Clock,
     ttl: Mutex<Duration>,
+    negative_ttl: Mutex<Duration>,
     cache: Mutex<HashMap<(String, String), Cached>>,
 }
 
@@ -42,8 +53,15 @@ impl Resolvers {
         Resolvers {
             clock,
             ttl: Mutex::default(),
+            negative_ttl: Mutex::new(ROUTE53_NEGATIVE_TTL),
             cache: Mutex::default(),
         }
+    }
+
+    /// How long resolvers cache NXDOMAIN while caching is on (default
+    /// [`ROUTE53_NEGATIVE_TTL`]).
+    pub fn set_negative_ttl(&self, ttl: Duration) {
+        *self.negative_ttl.lock().unwrap_or_else(|p| p.into_inner()) = ttl;
     }
 
     /// How long resolvers cache an answer (zero: not at all).
@@ -96,11 +114,17 @@ impl Resolvers {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .as_millis() as EpochMs;
-        if ttl > 0 && answer.is_some() {
+        let negative_ttl = self
+            .negative_ttl
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_millis() as EpochMs;
+        let keep = if answer.is_some() { ttl } else { negative_ttl };
+        if ttl > 0 && keep > 0 {
             self.cache
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .insert(key, (answer.clone(), now + ttl));
+                .insert(key, (answer.clone(), now + keep));
         }
         Ok(answer)
     }

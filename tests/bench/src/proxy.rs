@@ -260,6 +260,12 @@ impl Proxy {
         self.state.resolvers.set_ttl(ttl);
     }
 
+    /// How long the bench's resolvers cache NXDOMAIN while they cache at
+    /// all (default: Route 53's 900 s, `dns::ROUTE53_NEGATIVE_TTL`).
+    pub fn set_dns_negative_ttl(&self, ttl: Duration) {
+        self.state.resolvers.set_negative_ttl(ttl);
+    }
+
     /// Forgets every answer the resolvers cached.
     pub fn flush_dns(&self) {
         self.state.resolvers.flush();

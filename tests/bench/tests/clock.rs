@@ -106,6 +106,59 @@ async fn changes_propagate_and_resolvers_cache_on_the_virtual_clock() -> Result<
     Ok(())
 }
 
+/// A resolver that asked for a name before its record existed keeps the
+/// NXDOMAIN for the zone's negative TTL (RFC 2308; 900 s with Route 53's
+/// default SOA), while one that never asked sees the record at once.
+#[tokio::test]
+async fn resolvers_cache_nxdomain_for_the_negative_ttl() -> Result<()> {
+    let bench = Bench::start_with_clock(Clock::starting_at(START)).await?;
+    let actor = bench.clock().actor();
+    bench
+        .proxy()
+        .set_route53_propagation(Duration::from_secs(60));
+    bench.proxy().set_dns_ttl(Duration::from_secs(60));
+    let sdk = multiregion_bench::seed::sdk_config(&bench, "us-east-1", "AKIDTEST").await;
+    let route53 = aws_sdk_route53::Client::new(&sdk);
+    let zone = route53
+        .create_hosted_zone()
+        .name("example.com")
+        .caller_reference("negative")
+        .send()
+        .await?
+        .hosted_zone()
+        .context("zone")?
+        .id()
+        .to_owned();
+    let east = bench.fronts().ensure("us-east-1").await?.to_string();
+
+    // t = 0: too early; the early resolver caches NXDOMAIN until t = 900.
+    assert_eq!(resolve(&bench, "early").await?, "NXDOMAIN api.example.com");
+    route53
+        .change_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(change(ChangeAction::Create, alias(EAST)))
+                .build()?,
+        )
+        .send()
+        .await?;
+    actor.sleep(Duration::from_secs(61)).await;
+    // t = 61: INSYNC.
+    assert_eq!(resolve(&bench, "late").await?, east);
+    assert_eq!(
+        resolve(&bench, "early").await?,
+        "NXDOMAIN api.example.com",
+        "the NXDOMAIN is cached"
+    );
+    actor.sleep(Duration::from_secs(838)).await;
+    // t = 899: still cached.
+    assert_eq!(resolve(&bench, "early").await?, "NXDOMAIN api.example.com");
+    actor.sleep(Duration::from_secs(1)).await;
+    assert_eq!(resolve(&bench, "early").await?, east, "expired at t = 900");
+    Ok(())
+}
+
 #[tokio::test]
 async fn alarm_state_times_are_virtual() -> Result<()> {
     use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
