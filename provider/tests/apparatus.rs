@@ -648,3 +648,26 @@ async fn a_deployment_created_again_while_its_state_machine_is_deleting_gets_a_n
     destroy_and_sweep(&world, &workdir).await?;
     Ok(())
 }
+
+/// The runtime starts only once the records exist (DESIGN §3.4): a probe of
+/// a name without a record gets NXDOMAIN, which resolvers cache for the
+/// zone's negative TTL (900 s; the bench's resolvers do too), so the
+/// pinger's schedule must come after the change that creates the records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_records_exist_before_the_schedule_starts_the_probes() -> Result<()> {
+    let (world, workdir, _config) = deployed_with_runtime().await?;
+    let log = world.bench.proxy().log();
+    let first = |service: &str, operation: &str| {
+        log.iter()
+            .find(|e| e.service == service && e.operation == operation && e.status == 200)
+            .map(|e| e.seq)
+    };
+    let records = first("route53", "ChangeResourceRecordSets").context("no record change")?;
+    let schedule = first("events", "PutRule").context("no schedule")?;
+    assert!(
+        records < schedule,
+        "the schedule (#{schedule}) came before the records (#{records})"
+    );
+    destroy_and_sweep(&world, &workdir).await?;
+    Ok(())
+}

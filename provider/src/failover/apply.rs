@@ -101,8 +101,8 @@ fn no_records(state: &mut FailoverState<'_>) {
     state.dns_status = Value::Null;
 }
 
-/// Creates everything, then writes the records and the ledger in one
-/// compare-and-swap.
+/// Creates the APIs and domains, writes the records and the ledger in one
+/// compare-and-swap, then deploys the runtime that probes them.
 pub async fn create<'a>(
     shared: &Shared,
     diags: &mut Diagnostics,
@@ -126,13 +126,10 @@ pub async fn create<'a>(
         state.settle_unknowns();
         return Some((state, private));
     }
-    let deployed = [&deployments[0], &deployments[1]];
-    if !runtime::converge(shared, diags, &resolved, &mut state, deployed, None).await {
-        no_records(&mut state);
-        state.settle_unknowns();
-        return Some((state, private));
-    }
-
+    // The records come first, the runtime second: a probe of a name that
+    // does not exist yet gets NXDOMAIN, which resolvers cache for the zone's
+    // negative TTL (900 s with Route 53's default SOA), and the runtime
+    // would see its pair down for 15 minutes.
     let target = resolved
         .spec
         .active_region
@@ -159,8 +156,14 @@ pub async fn create<'a>(
                 format!("The APIs and custom domains exist, but the alias records and the ledger could not be written: {error}. The next apply replaces this resource."),
             );
             no_records(&mut state);
+            state.settle_unknowns();
+            return Some((state, private));
         }
     }
+    // A runtime that fails to deploy leaves the records in state: the next
+    // apply converges the runtime.
+    let deployed = [&deployments[0], &deployments[1]];
+    runtime::converge(shared, diags, &resolved, &mut state, deployed, None).await;
     state.settle_unknowns();
     Some((state, private))
 }
