@@ -25,6 +25,7 @@ pub mod faults;
 pub mod fronts;
 pub mod moto;
 pub mod moto_client;
+pub mod pong;
 pub mod propagation;
 pub mod proxy;
 pub mod quotas;

@@ -149,35 +149,10 @@ pub async fn create_region(bench: &Bench, region: &str) -> Result<RegionEndpoint
     })
 }
 
-/// A stand-in for a region's Lambda Invoke endpoint that answers every
-/// invocation as a ponger of `region` would. (The real ponger binary comes
-/// with the runtime; this test double only lets the probe's path be tested.)
+/// A stand-in for a region's Lambda Invoke endpoint that answers as the
+/// ponger of `region` would (the bench's [`multiregion_bench::pong`]).
 pub async fn pong_endpoint(region: &'static str) -> Result<SocketAddr> {
-    use http_body_util::Full;
-    use hyper::service::service_fn;
-    use hyper_util::rt::TokioIo;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let service = service_fn(move |_request| async move {
-                    let reply = serde_json::json!({
-                        "statusCode": 200,
-                        "headers": { "content-type": "application/json" },
-                        "body": serde_json::json!({ "region": region }).to_string(),
-                    });
-                    Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
-                        bytes::Bytes::from(reply.to_string()),
-                    )))
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tcp), service)
-                    .await;
-            });
-        }
-    });
-    Ok(address)
+    multiregion_bench::pong::serve(region).await
 }
 
 /// Sends `tracing` output to the test's captured output (shown on failure).
