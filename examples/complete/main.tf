@@ -105,8 +105,9 @@ module "api" {
     automatic = true
     # No second runtime failover within 30 minutes of a swap (default 900 s).
     cooldown_seconds = 1800
-    # A planned switchover only goes to a region its own pinger has seen
-    # healthy in each of the last 3 minutes; true skips that check. Last
+    # A planned switchover only goes to a region whose standby name answers
+    # from it at 3 probes over 10 s, from where Terraform runs; true skips
+    # that check. Last
     # resort; plans warn while it is set (default false).
     force_switchover = false
   }

@@ -1,5 +1,5 @@
-//! The provider's clock: the ledger epochs Terraform writes and the window of
-//! the switchover's health check.
+//! The provider's clock: the ledger epochs Terraform writes and the spacing
+//! of the switchover's health probes.
 //!
 //! Production reads the system clock. A test seam, enabled only by
 //! [`ENV_TEST_CLOCK`] and logged when used, reads a simulation's clock
@@ -19,26 +19,61 @@ pub const ENV_TEST_CLOCK: &str = "MULTIREGION_TEST_CLOCK";
 
 /// Seconds since the Unix epoch now.
 pub async fn now_epoch() -> i64 {
+    now_ms(true).await.div_euclid(1000)
+}
+
+/// Milliseconds since the Unix epoch now; `log` says whether a test clock's
+/// use is logged (a wait that polls it logs once).
+async fn now_ms(log: bool) -> i64 {
     if let Ok(url) = std::env::var(ENV_TEST_CLOCK)
         && !url.is_empty()
     {
         match read_test_clock(&url).await {
             Ok(now_ms) => {
-                tracing::warn!(%url, now_ms, "TEST SEAM: the time is read from a test clock");
-                return now_ms.div_euclid(1000);
+                if log {
+                    tracing::warn!(%url, now_ms, "TEST SEAM: the time is read from a test clock");
+                }
+                return now_ms;
             }
             Err(error) => {
                 tracing::warn!(%url, %error, "TEST SEAM: the test clock did not answer; using the system clock");
             }
         }
     }
-    system_epoch()
+    system_ms()
 }
 
-fn system_epoch() -> i64 {
+/// Waits until the clock reads `epoch_ms`: a sleep on the system clock; on a
+/// test clock, which may run faster than the wall clock, it looks every
+/// 50 ms of wall time.
+pub async fn sleep_until_ms(epoch_ms: i64) {
+    let mut first = true;
+    loop {
+        let now = now_ms(first).await;
+        first = false;
+        if now >= epoch_ms {
+            return;
+        }
+        let left = Duration::from_millis((epoch_ms - now) as u64);
+        let test_clock = std::env::var(ENV_TEST_CLOCK).is_ok_and(|u| !u.is_empty());
+        tokio::time::sleep(if test_clock {
+            left.min(Duration::from_millis(50))
+        } else {
+            left
+        })
+        .await;
+    }
+}
+
+/// Milliseconds since the Unix epoch now, on the provider's clock.
+pub async fn now_epoch_ms() -> i64 {
+    now_ms(true).await
+}
+
+fn system_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
+        .map(|d| d.as_millis() as i64)
         .unwrap_or_default()
 }
 
@@ -115,8 +150,9 @@ mod tests {
 
     #[tokio::test]
     async fn without_the_seam_the_system_clock_is_read() {
-        let before = system_epoch();
-        let now = now_epoch().await;
-        assert!(now >= before && now <= system_epoch());
+        let before = system_ms();
+        let now = now_epoch_ms().await;
+        assert!(now >= before && now <= system_ms());
+        assert_eq!(now_epoch().await, system_ms().div_euclid(1000));
     }
 }

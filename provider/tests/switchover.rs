@@ -1,45 +1,28 @@
 //! Planned switchover and failback through `active_region`: the same
-//! compare-and-swap the runtime performs, after the same kind of check (the
-//! target's own pinger reported it healthy in each of the last 3 minutes),
-//! with `failover.force_switchover` as the only override, and a clean loss
-//! when it races a runtime failover.
+//! compare-and-swap the runtime performs, after a check made from where
+//! Terraform runs (the target's standby name answers from the target at each
+//! of 3 probes over 10 s), with `failover.force_switchover` as the only
+//! override, and a clean loss when it races a runtime failover.
 
 mod support;
 
 use anyhow::Result;
-use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
 use multiregion_bench::{ACCESS_KEY, Fault, FaultKind};
 use multiregion_core::dns::read_active;
 use multiregion_core::swap::{RetryPolicy, SwapRequest, swap};
 use multiregion_core::{Reason, Region};
 use support::*;
 
-/// What `region`'s pinger publishes when the name pointing at it answers
-/// from it: `RegionHealthy` = 1 for each of the last `minutes` minutes.
-async fn pinger_reports_healthy(world: &World, region: &str, minutes: i64) -> Result<()> {
-    let cloudwatch = aws_sdk_cloudwatch::Client::new(&world.sdk(region).await);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs() as i64;
-    let this_minute = now / 60 * 60;
-    for i in 1..=minutes {
-        cloudwatch
-            .put_metric_data()
-            .namespace("Multiregion")
-            .metric_data(
-                MetricDatum::builder()
-                    .metric_name("RegionHealthy")
-                    .dimensions(Dimension::builder().name("Name").value("orders").build())
-                    .timestamp(aws_smithy_types::DateTime::from_secs(
-                        this_minute - i * 60 + 5,
-                    ))
-                    .value(1.0)
-                    .build(),
-            )
-            .send()
-            .await?;
-    }
-    Ok(())
+/// `region`'s ponger answers the probes that reach its front. (moto runs no
+/// Lambda code: until then the front answers 502, as API Gateway does for a
+/// function that cannot be invoked.)
+async fn ponger_answers(world: &World, region: &'static str) -> Result<()> {
+    let ponger = multiregion_bench::pong::serve(region).await?;
+    world
+        .bench
+        .fronts()
+        .set_lambda_endpoint(region, &format!("http://{ponger}"))
+        .await
 }
 
 async fn live_active(
@@ -63,7 +46,7 @@ async fn live_active(
 async fn a_switchover_checks_the_target_and_force_is_the_only_override() -> Result<()> {
     let (world, workdir, mut config) = deployed_with_runtime().await?;
 
-    // Asked for the secondary, which its pinger has not reported healthy.
+    // Asked for the secondary, whose ponger does not answer.
     config.active_region = Some(WEST.into());
     config.write(&workdir)?;
     let plan = workdir.plan(&[]).await?.expect(2)?;
@@ -82,15 +65,20 @@ async fn a_switchover_checks_the_target_and_force_is_the_only_override() -> Resu
         text.contains("Switchover to us-west-2 refused: the target is not healthy"),
         "{text}"
     );
-    assert!(text.contains("no report at"), "{text}");
+    assert!(
+        text.contains(
+            "standby-api.example.com (the standby name, which us-west-2 serves until the swap) did not answer from us-west-2 at each of 3 probes over 10 s: 3 of 3 probes failed"
+        ),
+        "{text}"
+    );
     assert_eq!(
         live_active(&world, &workdir).await?.0,
         EAST,
         "traffic stays"
     );
 
-    // Once it has reported healthy for 3 minutes, apply swaps.
-    pinger_reports_healthy(&world, WEST, 3).await?;
+    // Once it answers, apply swaps.
+    ponger_answers(&world, WEST).await?;
     let applied = workdir.apply().await?;
     println!(
         "planned switchover: terraform apply {:.1} s",
@@ -111,7 +99,7 @@ async fn a_switchover_checks_the_target_and_force_is_the_only_override() -> Resu
         pinned.text()
     );
 
-    // A failback to a region nobody reported healthy, forced.
+    // A failback to a region whose ponger does not answer, forced.
     config.active_region = Some(EAST.into());
     config.extra = "  failover {\n    force_switchover = true\n  }\n".into();
     config.write(&workdir)?;
@@ -149,7 +137,7 @@ async fn a_switchover_checks_the_target_and_force_is_the_only_override() -> Resu
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_apply_that_races_a_runtime_failover_loses_cleanly_with_the_live_state() -> Result<()> {
     let (world, workdir, mut config) = deployed_with_runtime().await?;
-    pinger_reports_healthy(&world, WEST, 3).await?;
+    ponger_answers(&world, WEST).await?;
 
     // Terraform's change batch is held in the proxy while the runtime's
     // lands first.
@@ -215,5 +203,31 @@ async fn an_apply_that_races_a_runtime_failover_loses_cleanly_with_the_live_stat
         batches.contains(&(ACCESS_KEY.to_owned(), "held:InvalidChangeBatch".to_owned())),
         "{batches:?}"
     );
+    destroy_and_sweep(&world, &workdir).await
+}
+
+/// The check needs no report from the runtime, so a pinger that runs only
+/// every 5 minutes does not block a switchover. (The first design's check
+/// wanted a `RegionHealthy` datapoint in each of the last 3 minutes, which an
+/// interval of 120 s or more can never give.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_switchover_is_checked_the_same_at_a_slow_interval() -> Result<()> {
+    let world = World::new().await?;
+    let workdir = world.workdir()?;
+    let mut config = Config::managed(&world);
+    config.package = Some(package_dir()?);
+    config.extra = "  health_check {\n    interval_seconds = 300\n  }\n".into();
+    config.write(&workdir)?;
+    apply_converged(&workdir).await?;
+    ponger_answers(&world, WEST).await?;
+    config.active_region = Some(WEST.into());
+    config.write(&workdir)?;
+    workdir.apply().await?;
+    assert_eq!(
+        live_active(&world, &workdir).await?,
+        (WEST.to_owned(), Some(Reason::Terraform))
+    );
+    let values = resource_values(&workdir.state_json().await?);
+    assert_eq!(values["effective_health_check"]["interval_seconds"], 300);
     destroy_and_sweep(&world, &workdir).await
 }

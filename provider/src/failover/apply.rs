@@ -168,20 +168,18 @@ pub async fn create<'a>(
     Some((state, private))
 }
 
-/// The switchover's safety check: the target's own pinger reported it
-/// healthy in each of the last minutes, unless `force_switchover` is set.
+/// The switchover's safety check: from here, the target's standby name
+/// answers from the target at every probe, unless `force_switchover` is set.
 async fn target_is_healthy(
-    shared: &Shared,
     diags: &mut Diagnostics,
     resolved: &Resolved,
     target: &Region,
 ) -> Result<(), String> {
-    let cloudwatch = shared.clients.region(target).await.cloudwatch;
-    let checked = super::switchover::target_recently_healthy(
-        &cloudwatch,
-        multiregion_core::deployment::DEFAULT_METRIC_NAMESPACE,
-        resolved.spec.names.name(),
-        now_epoch().await,
+    let checked = super::switchover::target_answers(
+        &resolved.standby_name,
+        target,
+        &resolved.spec.health_path,
+        std::time::Duration::from_millis(u64::from(resolved.spec.settings.health_check.timeout_ms)),
     )
     .await;
     match checked {
@@ -194,8 +192,10 @@ async fn target_is_healthy(
             Ok(())
         }
         Err(why) => Err(format!(
-            "the pinger of {target} did not report it healthy in each of the last {} minutes: {why}",
-            super::switchover::HEALTHY_MINUTES
+            "{} (the standby name, which {target} serves until the swap) did not answer from {target} at each of {} probes over {} s: {why}",
+            resolved.standby_name,
+            super::switchover::PROBES,
+            super::switchover::SPAN_SECONDS,
         )),
     }
 }
@@ -280,7 +280,7 @@ pub async fn update<'a>(
         state.settle_unknowns();
         return Some((state, private));
     };
-    if switchover && let Err(why) = target_is_healthy(shared, diags, &resolved, &target).await {
+    if switchover && let Err(why) = target_is_healthy(diags, &resolved, &target).await {
         diags.root_error(
             format!("Switchover to {target} refused: the target is not healthy"),
             format!("Traffic stays where it is: {why}. Fix {target}, remove active_region to keep the current region, or set failover.force_switchover = true to move anyway."),

@@ -381,7 +381,7 @@ pub fn runtime_warnings(config: &FailoverState<'_>) -> Vec<(String, String)> {
     {
         warnings.push((
             "failover.force_switchover is set".to_owned(),
-            "A planned switchover (active_region) will move traffic even if the target region's own pinger has not reported it healthy in each of the last 3 minutes. \
+            "A planned switchover (active_region) will move traffic even if the target region's standby name does not answer from it at each of the 3 probes apply makes over 10 s. \
              Remove force_switchover once the switchover is done."
                 .to_owned(),
         ));

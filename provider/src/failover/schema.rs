@@ -111,7 +111,7 @@ fn failover_block() -> Block {
             "automatic" => boolean(Optional, "Whether the runtime fails over by itself (the failover alarms' actions are enabled). Default: `true`. \
                 Pausing by hand (disabling the alarms' actions, see the runbook) shows as `automatic_failover_paused`; apply never re-enables it silently."),
             "cooldown_seconds" => number(Optional, "Seconds after a swap (the ledger written at create counts) before the runtime fails over again, 0 to 604800. Default: `900`."),
-            "force_switchover" => boolean(Optional, "Let a planned switchover (`active_region`) proceed even though the target region's own pinger has not reported it healthy in each of the last 3 minutes. \
+            "force_switchover" => boolean(Optional, "Let a planned switchover (`active_region`) proceed even though the target region failed apply's health check: 3 probes of the standby name over 10 s, from where Terraform runs, each answered by the target region's ponger. \
                 The only exception to \"never move traffic to a region not just seen healthy\"; plans warn while it is set, and changing it alone changes nothing in AWS. Default: `false`."),
         },
         ..Default::default()

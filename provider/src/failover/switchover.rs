@@ -1,96 +1,103 @@
-//! The safety check of a planned switchover: the target region is healthy
-//! when its own pinger reported it healthy (`RegionHealthy` = 1) in each of
-//! the last complete minutes; a minute without a report counts as unhealthy.
+//! The safety check of a planned switchover, made from where Terraform runs:
+//! the target's standby name must answer from the target region at each of
+//! [`PROBES`] probes spread over [`SPAN_SECONDS`]. The probe is the
+//! runtime's own (DNS, the custom domain, API Gateway, the health route, the
+//! ponger), along the path clients take once the records move. It needs no
+//! report from the runtime, so it works at every `interval_seconds`, and
+//! without a deployed runtime too (there is then no ponger, and only
+//! `force_switchover` moves traffic).
 
-use aws_sdk_cloudwatch::types::{Dimension, Statistic};
-use aws_smithy_types::DateTime;
-use multiregion_core::deployment::{METRIC_DIMENSION, REGION_HEALTHY_METRIC};
-use multiregion_core::ledger::rfc3339;
+use std::time::Duration;
 
-/// Minutes of reports a switchover needs.
-pub const HEALTHY_MINUTES: i64 = 3;
+use multiregion_core::Region;
+use multiregion_core::probe::{ProbeSettings, Prober};
 
-/// What the pinger reported for each minute: `None` no report, else the
-/// lowest value reported.
-pub fn verdict(minutes: &[(i64, Option<f64>)]) -> Result<(), String> {
-    let problems: Vec<String> = minutes
+use crate::clock;
+
+/// Probes a switchover needs, every one answered from the target.
+pub const PROBES: i64 = 3;
+/// Seconds from the first probe to the last.
+pub const SPAN_SECONDS: i64 = 10;
+
+/// The check's verdict on the probes: each is (seconds after the first,
+/// the region that answered or why none did).
+pub fn verdict(target: &Region, answers: &[(i64, Result<Region, String>)]) -> Result<(), String> {
+    let problems: Vec<String> = answers
         .iter()
-        .filter_map(|(minute, lowest)| match lowest {
-            None => Some(format!("no report at {}", rfc3339(*minute))),
-            Some(v) if *v < 1.0 => Some(format!("reported unhealthy at {}", rfc3339(*minute))),
-            Some(_) => None,
+        .filter_map(|(at, answer)| match answer {
+            Err(why) => Some(format!("at +{at} s: {why}")),
+            Ok(region) if region != target => Some(format!("at +{at} s: {region} answered")),
+            Ok(_) => None,
         })
         .collect();
+    if answers.is_empty() {
+        return Err("no probe was made".into());
+    }
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(problems.join(", "))
+        Err(format!(
+            "{} of {} probes failed ({})",
+            problems.len(),
+            answers.len(),
+            problems.join("; ")
+        ))
     }
 }
 
-/// Checks the last [`HEALTHY_MINUTES`] complete minutes before `now` of the
-/// pinger of the region `cloudwatch` is in.
-pub async fn target_recently_healthy(
-    cloudwatch: &aws_sdk_cloudwatch::Client,
-    namespace: &str,
-    name: &str,
-    now: i64,
+/// Probes `standby_name`, which points at `target` until the swap,
+/// [`PROBES`] times over [`SPAN_SECONDS`] on the provider's clock.
+pub async fn target_answers(
+    standby_name: &str,
+    target: &Region,
+    health_path: &str,
+    timeout: Duration,
 ) -> Result<(), String> {
-    let end = now.div_euclid(60) * 60;
-    let start = end - HEALTHY_MINUTES * 60;
-    let statistics = cloudwatch
-        .get_metric_statistics()
-        .namespace(namespace)
-        .metric_name(REGION_HEALTHY_METRIC)
-        .dimensions(
-            Dimension::builder()
-                .name(METRIC_DIMENSION)
-                .value(name)
-                .build(),
-        )
-        .start_time(DateTime::from_secs(start))
-        .end_time(DateTime::from_secs(end))
-        .period(60)
-        .statistics(Statistic::Minimum)
-        .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "reading the pinger's {REGION_HEALTHY_METRIC} metric failed: {}",
-                super::sdk_error::sdk_message(&e)
-            )
-        })?;
-    let mut minutes: Vec<(i64, Option<f64>)> = (0..HEALTHY_MINUTES)
-        .map(|i| (start + i * 60, None))
-        .collect();
-    for point in statistics.datapoints() {
-        let (Some(at), Some(minimum)) = (point.timestamp(), point.minimum()) else {
-            continue;
-        };
-        let minute = at.secs().div_euclid(60) * 60;
-        if let Some((_, lowest)) = minutes.iter_mut().find(|(m, _)| *m == minute) {
-            *lowest = Some(lowest.map_or(minimum, |l: f64| l.min(minimum)));
+    let settings = ProbeSettings::new(health_path, timeout).with_test_seams_from_env();
+    let prober = Prober::new(settings).map_err(|e| format!("the probe could not start: {e}"))?;
+    let step_ms = SPAN_SECONDS * 1000 / (PROBES - 1);
+    let start = clock::now_epoch_ms().await;
+    let mut answers = Vec::new();
+    for i in 0..PROBES {
+        if i > 0 {
+            clock::sleep_until_ms(start + i * step_ms).await;
         }
+        let at = (clock::now_epoch_ms().await - start) / 1000;
+        let answer = prober
+            .probe(standby_name)
+            .await
+            .map(|a| a.region)
+            .map_err(|e| e.to_string());
+        tracing::info!(%standby_name, %target, at, ?answer, "switchover health probe");
+        answers.push((at, answer));
     }
-    verdict(&minutes)
+    verdict(target, &answers)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn region(code: &str) -> Region {
+        Region::new(code).unwrap()
+    }
+
     #[test]
-    fn every_minute_must_report_healthy() {
+    fn every_probe_must_answer_from_the_target() {
+        let west = region("us-west-2");
+        let ok = |at| (at, Ok(region("us-west-2")));
+        assert_eq!(verdict(&west, &[ok(0), ok(5), ok(10)]), Ok(()));
         assert_eq!(
-            verdict(&[(0, Some(1.0)), (60, Some(1.0)), (120, Some(1.0))]),
-            Ok(())
+            verdict(
+                &west,
+                &[
+                    ok(0),
+                    (5, Err("HTTP 503".into())),
+                    (10, Ok(region("us-east-1")))
+                ]
+            ),
+            Err("2 of 3 probes failed (at +5 s: HTTP 503; at +10 s: us-east-1 answered)".into())
         );
-        assert_eq!(
-            verdict(&[(0, Some(1.0)), (60, None), (120, Some(0.0))]),
-            Err(
-                "no report at 1970-01-01T00:01:00Z, reported unhealthy at 1970-01-01T00:02:00Z"
-                    .into()
-            )
-        );
+        assert!(verdict(&west, &[]).is_err());
     }
 }
