@@ -47,18 +47,16 @@ impl MotoClient {
             .await
     }
 
-    /// Sends a request of a JSON protocol, whose operation is the
-    /// `X-Amz-Target` header (`AWSStepFunctions.DescribeStateMachine`).
-    pub async fn call_with_target(
+    /// Calls an operation of a JSON protocol: a POST to `/` whose operation
+    /// is the `X-Amz-Target` header (`AWSStepFunctions.DescribeStateMachine`).
+    pub async fn call_target(
         &self,
         service: &str,
         region: &str,
-        method: Method,
-        path_and_query: &str,
-        body: Option<String>,
         target: &str,
+        body: String,
     ) -> Result<(u16, String)> {
-        self.send(service, region, method, path_and_query, body, Some(target))
+        self.send(service, region, Method::POST, "/", Some(body), Some(target))
             .await
     }
 

@@ -12,7 +12,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use hyper::Method;
 use serde_json::Value;
 
 use crate::clock::Clock;
@@ -119,13 +118,11 @@ fn arn_region(arn: &str) -> Option<&str> {
 async fn describe(moto: &MotoClient, region: &str, arn: &str) -> Option<Value> {
     let body = serde_json::json!({ "stateMachineArn": arn }).to_string();
     let (status, text) = moto
-        .call_with_target(
+        .call_target(
             "states",
             region,
-            Method::POST,
-            "/",
-            Some(body),
             "AWSStepFunctions.DescribeStateMachine",
+            body,
         )
         .await
         .ok()?;

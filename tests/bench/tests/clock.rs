@@ -27,10 +27,10 @@ async fn resolve(bench: &Bench, resolver: &str) -> Result<String> {
     Ok(reqwest::get(url).await?.text().await?)
 }
 
-#[tokio::test]
-async fn changes_propagate_and_resolvers_cache_on_the_virtual_clock() -> Result<()> {
+/// A bench on the virtual clock from START, with Route 53 changes PENDING
+/// for 60 s, resolvers caching for 60 s, and the zone example.com.
+async fn virtual_zone() -> Result<(Bench, aws_sdk_route53::Client, String)> {
     let bench = Bench::start_with_clock(Clock::starting_at(START)).await?;
-    let actor = bench.clock().actor();
     bench
         .proxy()
         .set_route53_propagation(Duration::from_secs(60));
@@ -47,6 +47,13 @@ async fn changes_propagate_and_resolvers_cache_on_the_virtual_clock() -> Result<
         .context("zone")?
         .id()
         .to_owned();
+    Ok((bench, route53, zone))
+}
+
+#[tokio::test]
+async fn changes_propagate_and_resolvers_cache_on_the_virtual_clock() -> Result<()> {
+    let (bench, route53, zone) = virtual_zone().await?;
+    let actor = bench.clock().actor();
     let apply = |changes: Vec<Change>| {
         let route53 = route53.clone();
         let zone = zone.clone();
@@ -111,24 +118,8 @@ async fn changes_propagate_and_resolvers_cache_on_the_virtual_clock() -> Result<
 /// default SOA), while one that never asked sees the record at once.
 #[tokio::test]
 async fn resolvers_cache_nxdomain_for_the_negative_ttl() -> Result<()> {
-    let bench = Bench::start_with_clock(Clock::starting_at(START)).await?;
+    let (bench, route53, zone) = virtual_zone().await?;
     let actor = bench.clock().actor();
-    bench
-        .proxy()
-        .set_route53_propagation(Duration::from_secs(60));
-    bench.proxy().set_dns_ttl(Duration::from_secs(60));
-    let sdk = multiregion_bench::seed::sdk_config(&bench, "us-east-1", "AKIDTEST").await;
-    let route53 = aws_sdk_route53::Client::new(&sdk);
-    let zone = route53
-        .create_hosted_zone()
-        .name("example.com")
-        .caller_reference("negative")
-        .send()
-        .await?
-        .hosted_zone()
-        .context("zone")?
-        .id()
-        .to_owned();
     let east = bench.fronts().ensure("us-east-1").await?.to_string();
 
     // t = 0: too early; the early resolver caches NXDOMAIN until t = 900.
