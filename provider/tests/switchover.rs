@@ -14,8 +14,8 @@ use multiregion_core::{Reason, Region};
 use support::*;
 
 /// `region`'s ponger answers the probes that reach its front. (moto runs no
-/// Lambda code: until then the front answers 502, as API Gateway does for a
-/// function that cannot be invoked.)
+/// Lambda code: until then the front has no function to invoke and answers
+/// the probes with an error.)
 async fn ponger_answers(world: &World, region: &'static str) -> Result<()> {
     let ponger = multiregion_bench::pong::serve(region).await?;
     world

@@ -165,7 +165,7 @@ async fn check_certificate(
 }
 
 /// What the checks found: the zone's name, and what the plan warns of.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug)]
 pub struct Checked {
     /// The public zone's name.
     pub zone: String,
@@ -288,15 +288,23 @@ async fn check_adopted_api(
         }
         Err(e) => {
             let missing = e.as_service_error().and_then(|s| s.code()) == Some("NotFoundException");
-            diags.error(
-            "Adopted API has no such stage",
-            if missing {
-                format!("{rest_api_id} has no stage {}; deploy it, or set {}.stage_name to an existing stage.", region.stage_name, region.block)
+            let detail = if missing {
+                format!(
+                    "{rest_api_id} has no stage {}; deploy it, or set {}.stage_name to an existing stage.",
+                    region.stage_name, region.block
+                )
             } else {
-                format!("Reading stage {} failed: {}", region.stage_name, super::sdk_error::sdk_message(&e))
-            },
-            region.path("stage_name"),
-        );
+                format!(
+                    "Reading stage {} failed: {}",
+                    region.stage_name,
+                    super::sdk_error::sdk_message(&e)
+                )
+            };
+            diags.error(
+                "Adopted API has no such stage",
+                detail,
+                region.path("stage_name"),
+            );
         }
     }
 }

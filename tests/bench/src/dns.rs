@@ -43,7 +43,6 @@ type Cached = (Option<Vec<SocketAddr>>, EpochMs);
 pub struct Resolvers {
     clock: Clock,
     ttl: Mutex<Duration>,
-    negative_ttl: Mutex<Duration>,
     cache: Mutex<HashMap<(String, String), Cached>>,
 }
 
@@ -53,15 +52,8 @@ impl Resolvers {
         Resolvers {
             clock,
             ttl: Mutex::default(),
-            negative_ttl: Mutex::new(ROUTE53_NEGATIVE_TTL),
             cache: Mutex::default(),
         }
-    }
-
-    /// How long resolvers cache NXDOMAIN while caching is on (default
-    /// [`ROUTE53_NEGATIVE_TTL`]).
-    pub fn set_negative_ttl(&self, ttl: Duration) {
-        *self.negative_ttl.lock().unwrap_or_else(|p| p.into_inner()) = ttl;
     }
 
     /// How long resolvers cache an answer (zero: not at all).
@@ -114,13 +106,12 @@ impl Resolvers {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .as_millis() as EpochMs;
-        let negative_ttl = self
-            .negative_ttl
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_millis() as EpochMs;
-        let keep = if answer.is_some() { ttl } else { negative_ttl };
-        if ttl > 0 && keep > 0 {
+        let keep = if answer.is_some() {
+            ttl
+        } else {
+            ROUTE53_NEGATIVE_TTL.as_millis() as EpochMs
+        };
+        if ttl > 0 {
             self.cache
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())

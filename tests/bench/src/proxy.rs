@@ -244,13 +244,13 @@ impl Proxy {
         self.state.quotas.set(settings);
     }
 
-    /// How long Route 53 changes stay `PENDING` before `INSYNC`.
     /// How long a deleted state machine stays `DELETING` (zero: it goes at
     /// once, as in moto). Step Functions keeps it until its executions stop.
     pub fn set_state_machine_linger(&self, linger: Duration) {
         self.state.deleting_state_machines.set_linger(linger);
     }
 
+    /// How long Route 53 changes stay `PENDING` before `INSYNC`.
     pub fn set_route53_propagation(&self, propagation: Duration) {
         self.state.route53.changes.set_propagation(propagation);
     }
@@ -258,12 +258,6 @@ impl Proxy {
     /// How long the bench's resolvers cache an answer (zero: not at all).
     pub fn set_dns_ttl(&self, ttl: Duration) {
         self.state.resolvers.set_ttl(ttl);
-    }
-
-    /// How long the bench's resolvers cache NXDOMAIN while they cache at
-    /// all (default: Route 53's 900 s, `dns::ROUTE53_NEGATIVE_TTL`).
-    pub fn set_dns_negative_ttl(&self, ttl: Duration) {
-        self.state.resolvers.set_negative_ttl(ttl);
     }
 
     /// Forgets every answer the resolvers cached.
