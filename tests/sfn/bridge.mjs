@@ -1,13 +1,31 @@
 // A small Step Functions service for the tests, on 127.0.0.1.
 //
-// It speaks the AWS JSON 1.0 protocol for CreateStateMachine, StartExecution
-// and DescribeExecution, so the kicker binary and the tests use the real AWS
-// SDK against it (AWS_ENDPOINT_URL_SFN), and keeps Step Functions' rules that
-// the kicker relies on: execution names (1-80 characters, none of the
-// characters AWS refuses), unique per state machine; a StartExecution with the
-// same name and input as a RUNNING execution returns that execution; any other
-// reuse of a name is ExecutionAlreadyExists; unknown ARNs are
-// StateMachineDoesNotExist / ExecutionDoesNotExist.
+// It speaks the AWS JSON 1.0 protocol for CreateStateMachine,
+// DescribeStateMachine, DeleteStateMachine, StartExecution, DescribeExecution,
+// ListExecutions, TagResource, UntagResource and ListTagsForResource, so the
+// binaries and the tests use the real AWS SDK against it
+// (AWS_ENDPOINT_URL_SFN; the region is the one the request is signed for), and
+// keeps the Step Functions rules they rely on:
+// - CreateStateMachine is idempotent: the same name and definition returns
+//   the existing machine unchanged (its creationDate, roleArn and tags; as AWS,
+//   a different roleArn or tags are ignored); another definition is
+//   StateMachineAlreadyExists. Tags are [{key, value}], at most 50.
+// - DeleteStateMachine removes the machine at once (AWS only marks it
+//   DELETING until its executions end; here they may keep running, and a
+//   machine of the same name can be created again straight away, with a new
+//   creationDate). Deleting an unknown machine succeeds, as on AWS.
+// - Execution names (1-80 characters, none of the characters AWS refuses)
+//   are unique per state machine ARN, also across its deletions (AWS keeps
+//   them for 90 days); a StartExecution with the same name and input as a RUNNING
+//   execution of the same machine returns that execution; any other reuse of
+//   a name is ExecutionAlreadyExists.
+// - ListExecutions lists newest first, pages with nextToken, filters on
+//   statusFilter, and lists only the executions of the current incarnation
+//   of the machine (see there).
+// - Unknown or other-region ARNs are StateMachineDoesNotExist /
+//   ExecutionDoesNotExist (ResourceNotFound for the tag operations); malformed
+//   ARNs are InvalidArn; missing or out-of-range parameters are
+//   ValidationException.
 //
 // Executions run in aws-local-stepfunctions. Each Task invokes the Lambda
 // named in its Resource ARN at the endpoint configured for the ARN's region
@@ -21,7 +39,15 @@
 // Usage: node bridge.mjs '{"lambda": {"us-east-1": "http://127.0.0.1:PORT", ...},
 //                          "clock": "http://127.0.0.1:PORT/__bench"}'
 // With "clock", executions run on the bench's virtual clock (clock.mjs): Wait
-// states and retry pauses take no real time and advance the clock instead.
+// states (Seconds, or SecondsPath `$.a.b`) and retry pauses take no real time
+// and advance the clock instead. A Wait whose pause is overridden (always on
+// the virtual clock; by /__bridge/overrides otherwise) is not timed by the
+// executor, which then does not read its SecondsPath: the bridge reads it, and
+// fails the execution with States.Runtime if it is not an integer >= 0, as the
+// executor would (Bridge.Unsupported for a path the bridge cannot read).
+// Not available in the executor: the $$.State context object (EnteredTime,
+// Name, RetryCount); $$.Execution.StartTime/Id/Name/Input and
+// $$.StateMachine.Id/Name are.
 // Prints {"port": N} on stdout once listening. Test-only routes under /__bridge:
 //   GET  /__bridge/history?executionArn=ARN   the execution's events
 //   GET  /__bridge/calls                      every API call and Lambda invoke
@@ -31,7 +57,7 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { VirtualClock, skippedMs, zeroOverrides } from './clock.mjs';
+import { StatesRuntimeError, VirtualClock, skippedMs, waitSeconds, zeroOverrides } from './clock.mjs';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
 const clock = config.clock ? new VirtualClock(config.clock) : null;
@@ -41,16 +67,25 @@ const INVOKE_TIMEOUT_MS = 120_000;
 // The access key Step Functions' Lambda invocations are signed with.
 const LAMBDA_CALLER = 'AKIDSTEPFUNCTIONS';
 const machines = new Map();
+// Every execution ever started, by ARN; kept when its machine is deleted.
 const executions = new Map();
+const MAX_TAGS = 50;
+const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
+// Distinguishes the machines created under one ARN over deletions, and orders
+// executions started in the same millisecond.
+let incarnations = 0;
+let sequence = 0;
 const calls = [];
 let overrides = { waitMs: {}, retryMs: {} };
 let hold = false;
 
 class AwsError extends Error {
-  constructor(code, message, status = 400) {
+  // `fields`: the error shape's other members, such as resourceName.
+  constructor(code, message, status = 400, fields = {}) {
     super(message);
     this.code = code;
     this.status = status;
+    this.fields = fields;
   }
 }
 
@@ -59,6 +94,76 @@ const now = () => Date.now() / 1000;
 const validName = (name) =>
   typeof name === 'string' && name.length >= 1 && name.length <= 80 &&
   !/[\s<>{}\[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/.test(name);
+
+// A required string parameter, as AWS validates it.
+function required(body, member) {
+  const value = body[member];
+  if (value === undefined || value === null) {
+    throw new AwsError('ValidationException', `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
+  }
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new AwsError('ValidationException', `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must have length greater than or equal to 1`);
+  }
+  return value;
+}
+
+// arn:aws:states:<region>:<account>:stateMachine:<name>, optionally qualified
+// (:<version or alias>, /<Map label>); qualified ones name nothing here.
+const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:/]+([:/].+)?$/;
+
+function stateMachineArn(body) {
+  const arn = required(body, 'stateMachineArn');
+  const match = STATE_MACHINE_ARN.exec(arn);
+  if (!match) throw new AwsError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${arn}'`);
+  return { arn, qualified: match[1] !== undefined };
+}
+
+function machineOf(region, body) {
+  const { arn } = stateMachineArn(body);
+  const machine = machines.get(arn);
+  if (!machine || machine.region !== region) {
+    throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+  }
+  return machine;
+}
+
+// The tag operations' resource; only state machines are kept.
+function taggedOf(region, body) {
+  const arn = required(body, 'resourceArn');
+  if (!/^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$/.test(arn)) throw new AwsError('InvalidArn', `Invalid Arn: '${arn}'`);
+  const machine = machines.get(arn);
+  if (!machine || machine.region !== region) {
+    throw new AwsError('ResourceNotFound', `Resource not found: '${arn}'`, 400, { resourceName: arn });
+  }
+  return machine;
+}
+
+// [{key, value}] as AWS takes them: key 1-128 characters, value 0-256.
+function tagList(tags, member) {
+  if (tags === undefined || tags === null) return [];
+  if (!Array.isArray(tags)) throw new AwsError('ValidationException', `'${member}' must be a list of {key, value}`);
+  return tags.map((tag) => {
+    const { key, value = '' } = tag ?? {};
+    if (typeof key !== 'string' || key.length < 1 || key.length > 128) {
+      throw new AwsError('ValidationException', `1 validation error detected: Value '${key}' at '${member}.member.key' failed to satisfy constraint: Member must have length between 1 and 128`);
+    }
+    if (typeof value !== 'string' || value.length > 256) {
+      throw new AwsError('ValidationException', `1 validation error detected: Value at '${member}.member.value' failed to satisfy constraint: Member must have length less than or equal to 256`);
+    }
+    return [key, value];
+  });
+}
+
+function addTags(machine, pairs) {
+  const merged = new Map(machine.tags);
+  for (const [key, value] of pairs) merged.set(key, value);
+  if (merged.size > MAX_TAGS) {
+    throw new AwsError('TooManyTags', `Too many tags: at most ${MAX_TAGS} per resource`, 400, { resourceName: machine.arn });
+  }
+  machine.tags = merged;
+}
+
+const listStatus = (e) => (e.status === 'HELD' ? 'RUNNING' : e.status);
 
 function lambdaError(name, message) {
   return Object.assign(new Error(message), { name });
@@ -120,6 +225,7 @@ function taskHandlers(definition, execution) {
     if (state.Type === 'Task') {
       handlers[name] = async (input) => {
         await settle(execution);
+        if (execution.failure) throw lambdaError(execution.failure.error, execution.failure.cause);
         return invoke(state.Resource, input);
       };
     }
@@ -149,8 +255,22 @@ function record(event) {
   return out;
 }
 
+// The bridge found the execution failed where the executor could not see it
+// (a SecondsPath of an overridden Wait): it fails with that error, as Step
+// Functions would, and the run is stopped.
+function fail(execution, running, e) {
+  if (execution.failure) return;
+  const runtime = e instanceof StatesRuntimeError;
+  if (!runtime) process.stderr.write(`execution ${execution.executionArn}: ${e.stack ?? e}\n`);
+  execution.failure = { error: runtime ? e.name : 'Bridge.Unsupported', cause: e.message };
+  if (execution.status !== 'RUNNING') {
+    Object.assign(execution, { status: 'FAILED', output: undefined, error: execution.failure.error, cause: execution.failure.cause });
+  }
+  running.abort();
+}
+
 function run(execution) {
-  const machine = machines.get(execution.stateMachineArn);
+  const machine = execution.machine;
   execution.status = 'RUNNING';
   const started = performance.now();
   const skip = clock ? zeroOverrides(machine.definition) : overrides;
@@ -168,16 +288,28 @@ function run(execution) {
   const drained = (async () => {
     for await (const event of running.eventLogs) {
       execution.events.push(record(event));
-      if (clock) execution.owedMs += skippedMs(event, machine.definition);
+      try {
+        if (clock) {
+          execution.owedMs += skippedMs(event, machine.definition);
+        } else if (event.type === 'StateEntered' && event.state?.type === 'Wait' && skip.waitMs?.[event.state.name] !== undefined) {
+          waitSeconds(event.state.name, machine.definition.States[event.state.name], event.state.input);
+        }
+      } catch (e) {
+        fail(execution, running, e);
+      }
     }
   })();
+  // setImmediate: the event log (and so `fail`) catches up with the executor first.
+  const settled = (outcome) => new Promise((resolve) => setImmediate(resolve)).then(() => {
+    Object.assign(execution, execution.failure ? { status: 'FAILED', ...execution.failure } : outcome);
+  });
   running.result.then(
-    (output) => { execution.status = 'SUCCEEDED'; execution.output = JSON.stringify(output); },
-    (error) => {
-      execution.status = error?.name === 'ExecutionAbortedError' ? 'ABORTED' : 'FAILED';
-      execution.error = error?.cause?.name ?? error?.name;
-      execution.cause = error?.cause?.message ?? error?.message;
-    },
+    (output) => settled({ status: 'SUCCEEDED', output: JSON.stringify(output) }),
+    (error) => settled({
+      status: error?.name === 'ExecutionAbortedError' ? 'ABORTED' : 'FAILED',
+      error: error?.cause?.name ?? error?.name,
+      cause: error?.cause?.message ?? error?.message,
+    }),
   ).then(() => drained).then(() => settle(execution)).finally(async () => {
     execution.stopDate = now();
     execution.millis = performance.now() - started;
@@ -186,7 +318,9 @@ function run(execution) {
 }
 
 const operations = {
-  CreateStateMachine(region, body) {
+  async CreateStateMachine(region, body) {
+    // The creation date is the clock's (on the virtual clock, read it first).
+    await clock?.read();
     const arn = `arn:aws:states:${region}:${ACCOUNT}:stateMachine:${body.name}`;
     if (!validName(body.name)) throw new AwsError('InvalidName', `invalid name ${body.name}`);
     if ((body.type ?? 'STANDARD') !== 'STANDARD') throw new AwsError('ValidationException', 'only STANDARD');
@@ -198,13 +332,34 @@ const operations = {
     } catch (e) {
       throw new AwsError('InvalidDefinition', e.message);
     }
+    const tags = tagList(body.tags, 'tags');
     const existing = machines.get(arn);
-    if (existing && existing.source !== body.definition) {
-      throw new AwsError('StateMachineAlreadyExists', `${arn} exists with another definition`);
+    if (existing) {
+      if (existing.source !== body.definition) {
+        throw new AwsError('StateMachineAlreadyExists', `${arn} exists with another definition`);
+      }
+      return { stateMachineArn: arn, creationDate: existing.creationDate };
     }
-    const creationDate = existing?.creationDate ?? now();
-    machines.set(arn, { arn, name: body.name, region, definition, sm, roleArn: body.roleArn, source: body.definition, creationDate });
-    return { stateMachineArn: arn, creationDate };
+    const machine = {
+      arn, name: body.name, region, definition, sm, roleArn: body.roleArn, source: body.definition,
+      creationDate: now(), incarnation: ++incarnations, tags: new Map(),
+    };
+    addTags(machine, tags);
+    machines.set(arn, machine);
+    return { stateMachineArn: arn, creationDate: machine.creationDate };
+  },
+  DescribeStateMachine(region, body) {
+    const m = machineOf(region, body);
+    return {
+      stateMachineArn: m.arn, name: m.name, status: 'ACTIVE', definition: m.source, roleArn: m.roleArn,
+      type: 'STANDARD', creationDate: m.creationDate,
+    };
+  },
+  DeleteStateMachine(region, body) {
+    const { arn, qualified } = stateMachineArn(body);
+    if (qualified) throw new AwsError('ValidationException', `only an unqualified state machine ARN can be deleted: '${arn}'`);
+    if (machines.get(arn)?.region === region) machines.delete(arn);
+    return {};
   },
   async StartExecution(region, body) {
     await clock?.read();
@@ -219,12 +374,15 @@ const operations = {
     const executionArn = `arn:aws:states:${region}:${ACCOUNT}:execution:${machine.name}:${name}`;
     const existing = executions.get(executionArn);
     if (existing) {
-      if (existing.input === input && ['RUNNING', 'HELD'].includes(existing.status)) {
+      if (existing.input === input && ['RUNNING', 'HELD'].includes(existing.status) && existing.incarnation === machine.incarnation) {
         return { executionArn, startDate: existing.startDate };
       }
       throw new AwsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
-    const execution = { executionArn, stateMachineArn: machine.arn, name, input, startDate: now(), status: 'HELD', events: [] };
+    const execution = {
+      executionArn, stateMachineArn: machine.arn, name, input, startDate: now(), status: 'HELD', events: [],
+      machine, incarnation: machine.incarnation, sequence: ++sequence,
+    };
     executions.set(executionArn, execution);
     if (!hold) await start(execution);
     return { executionArn, startDate: execution.startDate };
@@ -234,11 +392,88 @@ const operations = {
     if (!e || !body.executionArn.includes(`:${region}:`)) {
       throw new AwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${body.executionArn}'`);
     }
-    const status = e.status === 'HELD' ? 'RUNNING' : e.status;
     return {
-      executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status,
+      executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: listStatus(e),
       startDate: e.startDate, stopDate: e.stopDate, input: e.input, output: e.output, error: e.error, cause: e.cause,
     };
+  },
+  // Lists the executions of the machine's current incarnation only: a machine
+  // deleted and created again has the same ARN, and the executions of the old
+  // one (which may still be running here) are not the new machine's; a caller
+  // looking for the RUNNING execution of the machine it just created must not
+  // find them. (AWS's documentation does not say; there a deleted machine's
+  // executions end at their next transition.) Executions are matched on the
+  // incarnation they were started in, not on dates: on the virtual clock a
+  // machine can be deleted and created again without time moving.
+  ListExecutions(region, body) {
+    if (body.mapRunArn !== undefined) throw new AwsError('ValidationException', 'mapRunArn is not supported here');
+    const machine = machineOf(region, body);
+    const filter = body.statusFilter;
+    if (filter !== undefined && !EXECUTION_STATUSES.includes(filter)) {
+      if (filter === 'PENDING_REDRIVE') throw new AwsError('ValidationException', 'PENDING_REDRIVE needs a mapRunArn');
+      throw new AwsError('ValidationException', `1 validation error detected: Value '${filter}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [${EXECUTION_STATUSES.join(', ')}, PENDING_REDRIVE]`);
+    }
+    const redrive = body.redriveFilter;
+    if (redrive !== undefined && !['REDRIVEN', 'NOT_REDRIVEN'].includes(redrive)) {
+      throw new AwsError('ValidationException', `1 validation error detected: Value '${redrive}' at 'redriveFilter' failed to satisfy constraint: Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]`);
+    }
+    const max = body.maxResults ?? 0;
+    if (!Number.isInteger(max) || max < 0 || max > 1000) {
+      throw new AwsError('ValidationException', `1 validation error detected: Value '${max}' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 1000`);
+    }
+    const pageSize = max === 0 ? 100 : max;
+    // The token is where the previous page ended, for the same arguments.
+    let after = null;
+    if (body.nextToken !== undefined && body.nextToken !== null) {
+      try {
+        after = JSON.parse(Buffer.from(body.nextToken, 'base64url').toString());
+      } catch { /* below */ }
+      if (after?.arn !== machine.arn || after.incarnation !== machine.incarnation || after.filter !== (filter ?? null) ||
+          after.redrive !== (redrive ?? null) || typeof after.startDate !== 'number' || typeof after.sequence !== 'number') {
+        throw new AwsError('InvalidToken', `Invalid Token: '${body.nextToken}'`);
+      }
+    }
+    const newestFirst = (a, b) => b.startDate - a.startDate || b.sequence - a.sequence;
+    const listed = [...executions.values()]
+      .filter((e) => e.stateMachineArn === machine.arn && e.incarnation === machine.incarnation)
+      .filter((e) => filter === undefined || listStatus(e) === filter)
+      .filter(() => redrive !== 'REDRIVEN') // nothing is redriven here
+      .filter((e) => !after || newestFirst(after, e) < 0)
+      .sort(newestFirst);
+    const page = listed.slice(0, pageSize);
+    const answer = {
+      executions: page.map((e) => ({
+        executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: listStatus(e),
+        startDate: e.startDate, stopDate: e.stopDate,
+      })),
+    };
+    if (listed.length > page.length) {
+      const last = page[page.length - 1];
+      answer.nextToken = Buffer.from(JSON.stringify({
+        arn: machine.arn, incarnation: machine.incarnation, filter: filter ?? null, redrive: redrive ?? null,
+        startDate: last.startDate, sequence: last.sequence,
+      })).toString('base64url');
+    }
+    return answer;
+  },
+  ListTagsForResource(region, body) {
+    const m = taggedOf(region, body);
+    return { tags: [...m.tags].map(([key, value]) => ({ key, value })) };
+  },
+  TagResource(region, body) {
+    const m = taggedOf(region, body);
+    if (body.tags === undefined || body.tags === null) required(body, 'tags');
+    addTags(m, tagList(body.tags, 'tags'));
+    return {};
+  },
+  UntagResource(region, body) {
+    const m = taggedOf(region, body);
+    const keys = body.tagKeys;
+    if (!Array.isArray(keys) || keys.some((key) => typeof key !== 'string' || key.length < 1 || key.length > 128)) {
+      throw new AwsError('ValidationException', "1 validation error detected: 'tagKeys' must be a list of keys of 1-128 characters");
+    }
+    for (const key of keys) m.tags.delete(key);
+    return {};
   },
 };
 
@@ -294,7 +529,7 @@ const server = http.createServer((req, res) => {
       (e) => {
         const error = e instanceof AwsError ? e : new AwsError('InternalFailure', e.message, 500);
         entry.outcome = error.code;
-        send(res, error.status, { __type: error.code, message: error.message });
+        send(res, error.status, { __type: error.code, message: error.message, ...error.fields });
       },
     );
   });

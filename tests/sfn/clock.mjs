@@ -4,6 +4,8 @@
 // states and Retry pauses are overridden to 0 ms; the time they would have
 // taken is owed, and the execution sleeps it off on the clock before its next
 // Task runs. So virtual time advances by exactly what the executor skipped.
+// A Wait may give Seconds or SecondsPath (`$.a.b`, read from the input the
+// state is entered with); Timestamp and TimestampPath are not simulated.
 //
 // `Date` is replaced by one that reads the clock, so the executor's
 // `$$.Execution.StartTime` and event timestamps are virtual. (A Task entered
@@ -67,13 +69,64 @@ export class VirtualClock {
   }
 }
 
+// The error Step Functions fails an execution with when a path does not
+// resolve (as aws-local-stepfunctions' own StatesRuntimeError).
+export class StatesRuntimeError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'States.Runtime';
+  }
+}
+
+// A simple JSONPath, `$` or `$.a.b` (dotted names only), applied to `json`;
+// undefined where it leads nowhere. Anything else is not simulated.
+function query(path, json) {
+  if (path === '$') return json;
+  const names = path.startsWith('$.') ? path.slice(2).split('.') : [];
+  if (names.length === 0 || names.some((name) => !/^[^\s.$@*?()\[\]'"]+$/.test(name))) {
+    throw new Error(`path ${path}: only $ and $.a.b paths are simulated`);
+  }
+  let value = json;
+  for (const name of names) {
+    if (Array.isArray(value)) throw new Error(`path ${path}: paths into arrays are not simulated`);
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, name)) return undefined;
+    value = value[name];
+  }
+  return value;
+}
+
+// Seconds a Wait state waits, given the input it was entered with (the
+// `state.input` of the executor's StateEntered event, which is the state's
+// raw input: InputPath is applied here, as the executor does before it reads
+// SecondsPath). A SecondsPath that does not lead to a non-negative integer
+// throws StatesRuntimeError, as the executor does when it reads the path
+// itself (that is, when the Wait is not overridden).
+export function waitSeconds(name, state, input) {
+  if (typeof state.Seconds === 'number') return state.Seconds;
+  if (typeof state.SecondsPath === 'string') {
+    let effective = input;
+    if ('InputPath' in state) {
+      effective = state.InputPath === null ? {} : query(state.InputPath, input);
+      if (effective === undefined) throw new StatesRuntimeError(`Path expression '${state.InputPath}' does not point to a value`);
+    }
+    const seconds = query(state.SecondsPath, effective);
+    if (seconds === undefined) throw new StatesRuntimeError(`Path expression '${state.SecondsPath}' does not point to a value`);
+    if (!Number.isInteger(seconds) || seconds < 0) {
+      throw new StatesRuntimeError(
+        `Path expression '${state.SecondsPath}' evaluated to ${JSON.stringify(seconds)}, but expected an integer >= 0`,
+      );
+    }
+    return seconds;
+  }
+  throw new Error(`${name}: only Wait with Seconds or SecondsPath is simulated`);
+}
+
 // Milliseconds a Wait state or a retry pause would have taken, for an event
 // of the executor's log; 0 for any other event.
 export function skippedMs(event, definition) {
   if (event.type === 'StateEntered' && event.state?.type === 'Wait') {
-    const seconds = definition.States[event.state.name]?.Seconds;
-    if (typeof seconds !== 'number') throw new Error(`${event.state.name}: only Wait with Seconds is simulated`);
-    return seconds * 1000;
+    const name = event.state.name;
+    return waitSeconds(name, definition.States[name], event.state.input) * 1000;
   }
   if (event.type === 'StateRetried') {
     const retrier = event.retry.retrier;

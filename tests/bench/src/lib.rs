@@ -12,7 +12,9 @@
 //!   calls beyond the fixed control-plane quotas);
 //! - [`clock`]: the wall clock or a virtual clock a simulation drives, which
 //!   Route 53 propagation ([`propagation`]), the resolvers' TTL cache
-//!   ([`dns`]) and alarm state times ([`cloudwatch`]) follow.
+//!   ([`dns`]) and alarm state times ([`cloudwatch`]) follow;
+//! - [`cloudwatch`]: also `EnableAlarmActions` and `DisableAlarmActions`,
+//!   which moto lacks, answered by the proxy and shown by `DescribeAlarms`.
 //!
 //! The bench depends on nothing of ours; everyone's tests use it.
 
@@ -151,13 +153,15 @@ impl Bench {
         &self.dir
     }
 
-    /// Clears moto's state, the faults, the latency and the log.
+    /// Clears moto's state, the faults, the latency, the log and the alarm
+    /// actions switched on or off.
     pub async fn reset(&self) -> Result<()> {
         self.moto.reset().await?;
         self.proxy.clear_faults();
         self.proxy.set_latency(std::time::Duration::ZERO);
         self.proxy.flush_dns();
         self.proxy.clear_log();
+        self.proxy.clear_alarm_actions();
         Ok(())
     }
 

@@ -60,6 +60,37 @@ impl MotoClient {
             .await
     }
 
+    /// Calls an operation of the query protocol (IAM, SNS, CloudWatch): a
+    /// form POST to `/`, in `account` when given (moto's
+    /// `x-moto-account-id`), else in moto's default account.
+    pub async fn query(
+        &self,
+        service: &str,
+        region: &str,
+        account: Option<&str>,
+        form: String,
+    ) -> Result<(u16, String)> {
+        let mut request = self
+            .http
+            .post(format!("{}/", self.base))
+            .header("authorization", Self::authorization(service, region))
+            .header(
+                "content-type",
+                "application/x-www-form-urlencoded; charset=utf-8",
+            )
+            .body(form);
+        if let Some(account) = account {
+            request = request.header("x-moto-account-id", account);
+        }
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("moto {service} query"))?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        Ok((status, text))
+    }
+
     async fn send(
         &self,
         service: &str,

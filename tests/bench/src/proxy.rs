@@ -1,5 +1,6 @@
-//! The loopback proxy in front of moto: Route 53 fidelity, fault injection,
-//! a fixed added latency, and a request log tests assert on.
+//! The loopback proxy in front of moto: Route 53, API Gateway, Step Functions
+//! and CloudWatch fidelity, fault injection, a fixed added latency, and a
+//! request log tests assert on.
 //!
 //! Its `/__bench/...` paths are a small control API for processes outside
 //! the test ([`crate::control`]): the log, faults, latency, fronts, the
@@ -25,7 +26,7 @@ use tokio::net::TcpListener;
 
 use crate::apigateway::headers as http_headers;
 use crate::clock::Clock;
-use crate::cloudwatch::AlarmTimes;
+use crate::cloudwatch::{AlarmActions, AlarmTimes, account_of};
 use crate::dns::Resolvers;
 use crate::faults::{Fault, FaultKind, error_response, fault_response};
 use crate::fronts::Fronts;
@@ -97,6 +98,7 @@ pub(crate) struct State {
     pub(crate) clock: Clock,
     pub(crate) resolvers: Resolvers,
     alarms: AlarmTimes,
+    alarm_actions: AlarmActions,
     quotas: Quotas,
     domain_updates: crate::apigateway::DomainUpdates,
     pub(crate) deleting_state_machines: crate::states::Lingering,
@@ -150,6 +152,7 @@ impl Proxy {
             route53: Route53Fidelity::new(moto.clone(), clock.clone()),
             resolvers: Resolvers::new(clock.clone()),
             alarms: AlarmTimes::new(clock.clone()),
+            alarm_actions: AlarmActions::default(),
             quotas: Quotas::default(),
             deleting_state_machines: Default::default(),
             domain_updates: Default::default(),
@@ -248,6 +251,12 @@ impl Proxy {
     /// once, as in moto). Step Functions keeps it until its executions stop.
     pub fn set_state_machine_linger(&self, linger: Duration) {
         self.state.deleting_state_machines.set_linger(linger);
+    }
+
+    /// Forgets what `EnableAlarmActions` and `DisableAlarmActions` set
+    /// (after moto is reset, say: its alarms are gone).
+    pub fn clear_alarm_actions(&self) {
+        self.state.alarm_actions.clear();
     }
 
     /// How long Route 53 changes stay `PENDING` before `INSYNC`.
@@ -422,6 +431,23 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
         return Ok(answer(status, headers, text));
     }
 
+    if let Some(((status, headers, text), detail)) = state
+        .alarm_actions
+        .answer(&state.moto, &aws, &account_of(&parts.headers), &body)
+        .await
+    {
+        let code = error_code(status, &http_headers(&headers), text.as_bytes());
+        record(
+            state,
+            &aws,
+            status,
+            format!("{outcome_prefix}{code}"),
+            detail,
+            started,
+        );
+        return Ok(answer(status, headers, text));
+    }
+
     if aws.service == "route53" && aws.operation == "GetChange" {
         let id = path
             .split('?')
@@ -483,6 +509,15 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
         }
     }
 
+    // "When this operation creates an alarm, the alarm state is immediately
+    // set to INSUFFICIENT_DATA" (PutMetricAlarm, CloudWatch API Reference);
+    // moto starts it OK. Whether this put creates the alarm is read first.
+    let creates_alarm = if aws.service == "monitoring" && aws.operation == "PutMetricAlarm" {
+        crate::cloudwatch::alarm_is_new(&state.moto, &aws, &account_of(&parts.headers), &body).await
+    } else {
+        None
+    };
+
     let upstream = match (aws.service.as_str(), aws.operation.as_str()) {
         ("lambda", "Invoke") => state.fronts.lambda_endpoint(&aws.region).await,
         _ => None,
@@ -522,8 +557,22 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
                 .record(&String::from_utf8_lossy(&bytes), before),
         ),
         ("monitoring", _, 200) => {
+            let account = account_of(&parts.headers);
+            if let Some(alarm) = &creates_alarm {
+                crate::cloudwatch::start_insufficient(&state.moto, &aws, &account, alarm).await;
+            }
             state.alarms.forwarded(&aws, &body, status);
-            match state.alarms.rewrite(&aws, &String::from_utf8_lossy(&bytes)) {
+            state.alarm_actions.forwarded(&aws, &account, &body, status);
+            let rewritten = {
+                let text = String::from_utf8_lossy(&bytes);
+                let timed = state.alarms.rewrite(&aws, &text);
+                let armed =
+                    state
+                        .alarm_actions
+                        .rewrite(&aws, &account, timed.as_deref().unwrap_or(&text));
+                armed.or(timed)
+            };
+            match rewritten {
                 Some(text) => Bytes::from(text),
                 None => bytes,
             }
