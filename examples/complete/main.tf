@@ -88,9 +88,10 @@ module "api" {
   # topics; subscribe your paging or chat to them.
   notification_topic_arns = var.notification_topic_arns
 
-  # Detection: each region's pinger runs every 2 minutes; the alarm fires
-  # when 3 of the last 5 runs failed; a probe gives up after 4 s. Slower
-  # and more tolerant than the defaults (60, 2, 2, 5000): the outputs show
+  # Detection: each region's pinger runs every 2 minutes, and the standby's
+  # starts the failover when its probe fails; the paging alarm pages when 3
+  # of the last 5 runs failed; a probe gives up after 4 s. Slower
+  # and more tolerant than the defaults (60, 2, 2, 2000): the outputs show
   # the worst-case detection time and the monthly cost of these settings.
   health_check = {
     interval_seconds    = 120
@@ -100,8 +101,8 @@ module "api" {
   }
 
   failover = {
-    # The runtime fails over by itself (default true). False disables the
-    # alarms' actions: only active_region or a manual run moves traffic.
+    # The runtime fails over by itself (default true). False tags both state
+    # machines `off`: only active_region or a manual run moves traffic.
     automatic = true
     # No second runtime failover within 30 minutes of a swap (default 900 s).
     cooldown_seconds = 1800

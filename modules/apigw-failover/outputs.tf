@@ -70,7 +70,7 @@ output "ledger_record_name" {
 }
 
 output "automatic_failover_paused" {
-  description = "Whether automation is paused by hand (a failover alarm's actions are disabled)."
+  description = "Whether automation is paused by hand (a region's state machine has the tag multiregion:automatic-failover = paused)."
   value       = local.r.automatic_failover_paused
 }
 

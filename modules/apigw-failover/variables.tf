@@ -77,7 +77,7 @@ variable "health_path" {
 }
 
 variable "health_check" {
-  description = "health_check settings: interval_seconds, evaluation_periods, datapoints_to_alarm, timeout_ms. Absent keys take the provider's defaults (60, 2, 2, 5000)."
+  description = "health_check settings: interval_seconds, evaluation_periods, datapoints_to_alarm, timeout_ms. Absent keys take the provider's defaults (60, 2, 2, 2000)."
   type        = map(number)
   default     = {}
 
@@ -111,7 +111,7 @@ variable "log_retention_days" {
 }
 
 variable "deploy_runtime" {
-  description = "Whether to deploy the failover runtime (pingers, alarms, kickers, state machines). Without it nothing fails over by itself; only active_region moves traffic."
+  description = "Whether to deploy the failover runtime (pingers, paging alarms, state machines). Without it nothing fails over by itself; only active_region moves traffic."
   type        = bool
   default     = true
 }

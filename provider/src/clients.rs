@@ -25,7 +25,7 @@ pub struct RegionClients {
     pub events: aws_sdk_eventbridge::Client,
     /// Step Functions (the state machine).
     pub sfn: aws_sdk_sfn::Client,
-    /// CloudWatch (the failover alarm, the pinger's metric).
+    /// CloudWatch (the paging alarm).
     pub cloudwatch: aws_sdk_cloudwatch::Client,
 }
 

@@ -43,14 +43,14 @@ async fn create_converge_destroy_and_nothing_is_left() -> Result<()> {
     let outputs = workdir.outputs().await?;
     assert_eq!(outputs["active_region"]["value"], EAST);
     // The computed figures of the defaults, as the plan had them:
-    // (2 + 1) × 60 + 60 + 60 + 5, and 2 × 5 + 60 + 82 + 4 × 5.
+    // 60 + 60 + 2, and 3 × 2 + 10 + 60.
     let values = resource_values(&workdir.state_json().await?);
     assert_eq!(
         (
             &values["detection_time_seconds"],
             &values["swap_budget_seconds"]
         ),
-        (&serde_json::json!(305), &serde_json::json!(172))
+        (&serde_json::json!(122), &serde_json::json!(76))
     );
 
     destroy_and_sweep(&world, &workdir).await?;

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use multiregion_core::Deployment;
 use support::*;
 
-const FUNCTIONS: [&str; 5] = ["ponger", "pinger", "kicker", "swapper", "notifier"];
+const FUNCTIONS: [&str; 4] = ["ponger", "pinger", "swapper", "notifier"];
 
 /// The inventory of one region, by name, as the note lists it.
 async fn inventory(world: &World, region: &str) -> Result<Vec<String>> {
@@ -51,19 +51,15 @@ async fn inventory(world: &World, region: &str) -> Result<Vec<String>> {
     }
     let invoke = lambda
         .get_function_event_invoke_config()
-        .function_name("mr-orders-kicker")
+        .function_name("mr-orders-pinger")
         .send()
         .await?;
-    assert_eq!(
-        (
-            invoke.maximum_event_age_in_seconds(),
-            invoke.maximum_retry_attempts()
-        ),
-        (Some(300), Some(0))
-    );
-    lines.push("event-invoke config of mr-orders-kicker: max age 300 s, 0 retries".into());
+    lines.push(format!(
+        "event-invoke config of mr-orders-pinger: max age {:?} s, {:?} retries",
+        invoke.maximum_event_age_in_seconds(),
+        invoke.maximum_retry_attempts()
+    ));
     for (component, principal) in [
-        ("kicker", "sns.amazonaws.com"),
         ("pinger", "events.amazonaws.com"),
         ("ponger", "apigateway.amazonaws.com"),
     ] {
@@ -145,7 +141,7 @@ async fn inventory(world: &World, region: &str) -> Result<Vec<String>> {
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
     for alarm in cloudwatch.describe_alarms().send().await?.metric_alarms() {
         lines.push(format!(
-            "alarm {} on {}/{} {:?} period {} {}/{} missing={} actions={}",
+            "alarm {} on {}/{} {:?} period {} {}/{} missing={} actions={} -> {:?}",
             alarm.alarm_name().unwrap_or_default(),
             alarm.namespace().unwrap_or_default(),
             alarm.metric_name().unwrap_or_default(),
@@ -159,6 +155,11 @@ async fn inventory(world: &World, region: &str) -> Result<Vec<String>> {
             alarm.evaluation_periods().unwrap_or_default(),
             alarm.treat_missing_data().unwrap_or_default(),
             alarm.actions_enabled().unwrap_or_default(),
+            alarm
+                .alarm_actions()
+                .iter()
+                .map(|a| a.rsplit(':').next().unwrap_or_default())
+                .collect::<Vec<_>>(),
         ));
     }
     let sfn = aws_sdk_sfn::Client::new(&config);
@@ -202,61 +203,6 @@ async fn inventory(world: &World, region: &str) -> Result<Vec<String>> {
     Ok(lines)
 }
 
-/// Every inline policy of the runtime's roles.
-async fn policies(world: &World) -> Result<Vec<(String, String)>> {
-    let iam = aws_sdk_iam::Client::new(&world.sdk(EAST).await);
-    let mut policies = Vec::new();
-    for role in iam.list_roles().send().await?.roles() {
-        let policy = iam
-            .get_role_policy()
-            .role_name(role.role_name())
-            .policy_name("multiregion")
-            .send()
-            .await?;
-        let document = policy.policy_document();
-        let decoded = percent_decode(document);
-        policies.push((role.role_name().to_owned(), decoded));
-    }
-    Ok(policies)
-}
-
-fn percent_decode(text: &str) -> String {
-    if !text.contains('%') {
-        return text.to_owned();
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Runs parliament (PyPI) on a policy and returns its findings.
-fn parliament(policy: &str) -> Result<String> {
-    let binary = root().join(".venv/bin/parliament");
-    let output = std::process::Command::new(&binary)
-        .args(["--minimum_severity", "INFO", "--string", policy])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .with_context(|| format!("running {} (./scripts/setup installs it)", binary.display()))?;
-    Ok(format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    ))
-}
-
 /// A copy of the package whose zip holds one more file: new code.
 fn changed_package(package: &Path) -> Result<std::path::PathBuf> {
     let copy = std::env::temp_dir().join(format!("mr-package-{}", std::process::id()));
@@ -292,10 +238,15 @@ async fn apply_deploys_the_runtime_in_both_regions_updates_it_in_place_and_destr
         for line in &lines {
             println!("  {line}");
         }
+        // The paging alarm notifies the region's notification topic, and is
+        // created with its actions disabled: the pinger has no datapoints
+        // yet, and missing data counts as breaching.
         assert!(
             lines.iter().any(|l| l
                 .starts_with("alarm mr-orders-active-unhealthy on AWS/Lambda/Errors")
-                && l.contains("period 60 2/2 missing=breaching actions=true")),
+                && l.ends_with(
+                    "period 60 2/2 missing=breaching actions=false -> [\"mr-orders-notify\"]"
+                )),
             "{lines:#?}"
         );
         assert!(
@@ -304,19 +255,29 @@ async fn apply_deploys_the_runtime_in_both_regions_updates_it_in_place_and_destr
                 .any(|l| l == "rule mr-orders-pinger rate(1 minute) -> mr-orders-pinger retries=Some(0) max_age=Some(60)"),
             "{lines:#?}"
         );
+        // No asynchronous retries of a failed tick, and the shortest event
+        // age Lambda allows.
         assert!(
-            lines
+            lines.iter().any(|l| l
+                == "event-invoke config of mr-orders-pinger: max age Some(60) s, Some(0) retries"),
+            "{lines:#?}"
+        );
+        // No alarm topic, no subscription, no kicker.
+        let topics: Vec<&String> = lines.iter().filter(|l| l.starts_with("topic")).collect();
+        assert_eq!(topics, ["topic mr-orders-notify"], "{lines:#?}");
+        assert!(
+            !lines
                 .iter()
-                .any(|l| l.starts_with("subscription mr-orders-alarm -> mr-orders-kicker")),
+                .any(|l| l.starts_with("subscription") || l.contains("kicker")),
             "{lines:#?}"
         );
         assert_eq!(
             lines.iter().filter(|l| l.starts_with("log group")).count(),
-            6
+            5
         );
         assert_eq!(
             lines.iter().filter(|l| l.starts_with("IAM role")).count(),
-            6
+            5
         );
     }
     let values = resource_values(&workdir.state_json().await?);
@@ -331,7 +292,7 @@ async fn apply_deploys_the_runtime_in_both_regions_updates_it_in_place_and_destr
 
     // Every generated policy passes parliament with no findings.
     let policies = policies(&world).await?;
-    assert_eq!(policies.len(), 12);
+    assert_eq!(policies.len(), 10);
     for (role, policy) in &policies {
         let findings = parliament(policy)?;
         println!(
@@ -344,25 +305,53 @@ async fn apply_deploys_the_runtime_in_both_regions_updates_it_in_place_and_destr
         );
         assert!(findings.trim().is_empty(), "{role}: {findings}\n{policy}");
     }
-    // The kicker publishes the refusals someone must act on to its own
-    // region's notification topic, and nowhere else.
+    // Only the notifier publishes, to its own region's notification topic;
+    // no role may put metric data.
     for region in [EAST, WEST] {
-        let (_, kicker) = policies
-            .iter()
-            .find(|(role, _)| role.contains("kicker") && role.contains(region))
-            .with_context(|| format!("no kicker role in {region}"))?;
         let topic = format!("arn:aws:sns:{region}:123456789012:mr-orders-notify");
-        let policy: serde_json::Value = serde_json::from_str(kicker)?;
-        let publish: Vec<&serde_json::Value> = policy["Statement"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|s| s["Action"] == "sns:Publish")
-            .collect();
-        assert_eq!(publish.len(), 1, "{kicker}");
-        assert_eq!(publish[0]["Resource"], topic.as_str(), "{kicker}");
+        let mut publishers = Vec::new();
+        for (role, document) in policies.iter().filter(|(role, _)| role.ends_with(region)) {
+            assert!(!document.contains("PutMetricData"), "{role}: {document}");
+            let policy: serde_json::Value = serde_json::from_str(document)?;
+            for statement in policy["Statement"].as_array().into_iter().flatten() {
+                if statement["Action"] == "sns:Publish" {
+                    assert_eq!(statement["Resource"], topic.as_str(), "{role}");
+                    publishers.push(role.clone());
+                }
+            }
+        }
+        assert_eq!(publishers, [format!("mr-orders-notifier-{region}")]);
     }
 
+    // A pinger without its event-invoke configuration (Lambda's defaults
+    // would retry a failed tick twice) shows at refresh, and apply repairs
+    // it.
+    aws_sdk_lambda::Client::new(&world.sdk(WEST).await)
+        .delete_function_event_invoke_config()
+        .function_name("mr-orders-pinger")
+        .send()
+        .await?;
+    let refresh = workdir
+        .run(&["plan", "-refresh-only", "-no-color"])
+        .await?
+        .expect(0)?;
+    assert!(
+        refresh
+            .text()
+            .contains("us-west-2: mr-orders-pinger has no event-invoke configuration"),
+        "{}",
+        refresh.text()
+    );
+    apply_converged(&workdir).await?;
+    assert!(inventory(&world, WEST).await?.iter().any(
+        |l| l == "event-invoke config of mr-orders-pinger: max age Some(60) s, Some(0) retries"
+    ));
+
+    // The pinger arms its alarm after its first good tick (moto has no
+    // EnableAlarmActions: the alarm is put again as it is, with its actions
+    // enabled, which DescribeAlarms then answers the same). An apply that
+    // puts the alarm again keeps them enabled.
+    set_alarm_actions(&world, EAST, true).await?;
     // A health check change updates the alarms and the schedule in place.
     config.extra =
         "  health_check {\n    interval_seconds = 120\n    evaluation_periods = 3\n  }\n".into();
@@ -374,6 +363,11 @@ async fn apply_deploys_the_runtime_in_both_regions_updates_it_in_place_and_destr
         assert!(
             lines.iter().any(|l| l.contains("period 120 2/3")),
             "{lines:#?}"
+        );
+        assert_eq!(
+            actions_enabled(&world, region).await?,
+            region == EAST,
+            "{region}: the apply kept the alarm's actions as it found them"
         );
         assert!(
             lines.iter().any(|l| l.contains("rate(2 minutes)")),
@@ -426,7 +420,10 @@ async fn a_package_that_does_not_fit_is_refused_at_plan() -> Result<()> {
         std::fs::copy(entry.path(), copy.join(entry.file_name()))?;
     }
     let manifest = std::fs::read_to_string(copy.join("manifest.json"))?.replace(
-        "\"state_machine_protocol\": 1",
+        &format!(
+            "\"state_machine_protocol\": {}",
+            multiregion_core::statemachine::protocol::PROTOCOL_VERSION
+        ),
         "\"state_machine_protocol\": 0",
     );
     std::fs::write(copy.join("manifest.json"), manifest)?;
@@ -447,80 +444,6 @@ async fn a_package_that_does_not_fit_is_refused_at_plan() -> Result<()> {
     );
     let _ = std::fs::remove_dir_all(copy);
     Ok(())
-}
-
-/// Pauses automation in `region` as the runbook does (disable the alarm's
-/// actions). moto has no DisableAlarmActions, so the alarm is put again as
-/// it is, with its actions disabled: what DescribeAlarms then answers is the
-/// same as after DisableAlarmActions.
-async fn pause_by_hand(world: &World, region: &str) -> Result<()> {
-    let cloudwatch = aws_sdk_cloudwatch::Client::new(&world.sdk(region).await);
-    let alarms = cloudwatch
-        .describe_alarms()
-        .alarm_names("mr-orders-active-unhealthy")
-        .send()
-        .await?;
-    let alarm = alarms.metric_alarms().first().context("no alarm")?;
-    cloudwatch
-        .put_metric_alarm()
-        .alarm_name(alarm.alarm_name().unwrap_or_default())
-        .namespace(alarm.namespace().unwrap_or_default())
-        .metric_name(alarm.metric_name().unwrap_or_default())
-        .set_dimensions(Some(alarm.dimensions().to_vec()))
-        .set_statistic(alarm.statistic().cloned())
-        .set_period(alarm.period())
-        .set_evaluation_periods(alarm.evaluation_periods())
-        .set_datapoints_to_alarm(alarm.datapoints_to_alarm())
-        .set_threshold(alarm.threshold())
-        .set_comparison_operator(alarm.comparison_operator().cloned())
-        .set_treat_missing_data(alarm.treat_missing_data().map(str::to_owned))
-        .set_alarm_actions(Some(alarm.alarm_actions().to_vec()))
-        .actions_enabled(false)
-        .send()
-        .await?;
-    Ok(())
-}
-
-async fn actions_enabled(world: &World, region: &str) -> Result<bool> {
-    let cloudwatch = aws_sdk_cloudwatch::Client::new(&world.sdk(region).await);
-    let alarms = cloudwatch
-        .describe_alarms()
-        .alarm_names("mr-orders-active-unhealthy")
-        .send()
-        .await?;
-    Ok(alarms
-        .metric_alarms()
-        .first()
-        .and_then(|a| a.actions_enabled())
-        .unwrap_or(false))
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pause_by_hand_is_reported_and_never_silently_undone() -> Result<()> {
-    let (world, workdir, mut config) = deployed_with_runtime().await?;
-
-    pause_by_hand(&world, EAST).await?;
-    let refresh = workdir
-        .run(&["plan", "-refresh-only", "-no-color"])
-        .await?
-        .expect(0)?;
-    assert!(
-        squash(&refresh.text()).contains("~ automatic_failover_paused = false -> true"),
-        "{}",
-        refresh.text()
-    );
-    // An apply that puts the alarms again (a new health check) keeps the
-    // pause where it was.
-    config.extra = "  health_check {\n    evaluation_periods = 3\n  }\n".into();
-    config.write(&workdir)?;
-    apply_converged(&workdir).await?;
-    assert!(!actions_enabled(&world, EAST).await?, "still paused");
-    assert!(actions_enabled(&world, WEST).await?);
-    assert_eq!(
-        resource_values(&workdir.state_json().await?)["automatic_failover_paused"],
-        true
-    );
-    destroy_and_sweep(&world, &workdir).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

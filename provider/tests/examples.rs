@@ -185,14 +185,14 @@ async fn quickstart_applies_converges_and_destroys_through_the_module() -> Resul
         assert!(topic.ends_with(":mr-orders-notify"), "{topic}");
         assert!(topics(&world, region).await?.iter().any(|t| t == topic));
     }
-    // The computed figures of the defaults: (2 + 1) × 60 + 60 + 60 + 5,
-    // 2 × 5 + 60 + 82 + 4 × 5, and $2.463272 at list prices (every line
-    // within the free tier).
-    assert_eq!(outputs["detection_time_seconds"], 305);
-    assert_eq!(outputs["swap_budget_seconds"], 172);
+    // The computed figures of the defaults: 60 + 60 + 2, 3 × 2 + 10 + 60,
+    // and $0.481223 at list prices (only the data transfer, $0.005548, is
+    // past the free tier).
+    assert_eq!(outputs["detection_time_seconds"], 122);
+    assert_eq!(outputs["swap_budget_seconds"], 76);
     let list: f64 = text(&outputs["monthly_cost_usd"]["without_free_tier"]).parse()?;
-    assert!((list - 2.463272).abs() <= 2e-6, "{list}");
-    assert_eq!(outputs["monthly_cost_usd"]["with_free_tier"], "0.000000");
+    assert!((list - 0.481223).abs() <= 2e-6, "{list}");
+    assert_eq!(outputs["monthly_cost_usd"]["with_free_tier"], "0.005548");
     let resource = example.resource().await?;
     assert_eq!(resource["apparatus_status"], "ok");
     assert_eq!(resource["dns_status"], "ok");
@@ -270,7 +270,8 @@ async fn the_module_works_with_the_oldest_terraform() -> Result<()> {
     example.apply_converged().await?;
     let outputs = example.outputs().await?;
     assert_eq!(outputs["active_region"], EAST);
-    assert_eq!(outputs["detection_time_seconds"], 604);
+    // health_check 120 / 4000: 120 + 60 + 4.
+    assert_eq!(outputs["detection_time_seconds"], 184);
     example.destroy().await?;
     assert_eq!(world.sweep().await?, Vec::<String>::new());
     Ok(())
@@ -312,10 +313,9 @@ async fn complete_applies_every_setting_and_leaves_only_the_users_topic() -> Res
     assert_eq!(outputs["notification_topic_arns"][WEST], pager.as_str());
     assert!(text(&outputs["notification_topic_arns"][EAST]).ends_with(":mr-shop-notify"));
     assert_eq!(outputs["automatic_failover_paused"], false);
-    // health_check 120 / 5 / 3 / 4000: (3 + 1) × 120 + 60 + 60 + 4, and
-    // 2 × 4 + 60 + 82 + 4 × 4.
-    assert_eq!(outputs["detection_time_seconds"], 4 * 120 + 60 + 60 + 4);
-    assert_eq!(outputs["swap_budget_seconds"], 2 * 4 + 60 + 82 + 4 * 4);
+    // health_check 120 / 5 / 3 / 4000: 120 + 60 + 4, and 3 × 4 + 10 + 60.
+    assert_eq!(outputs["detection_time_seconds"], 120 + 60 + 4);
+    assert_eq!(outputs["swap_budget_seconds"], 3 * 4 + 10 + 60);
     let resource = example.resource().await?;
     assert_eq!(resource["health_path"], "status");
     assert_eq!(resource["log_retention_days"], 14);
@@ -345,7 +345,8 @@ async fn complete_applies_every_setting_and_leaves_only_the_users_topic() -> Res
             .collect();
         assert_eq!(names, ["live"], "{region}");
         assert!(text(&outputs["invoke_urls"][region]).ends_with("/live"));
-        // The alarm carries the health check.
+        // The paging alarm carries the health check, and its actions stay
+        // disabled until the pinger's first good tick.
         let alarms = aws_sdk_cloudwatch::Client::new(&config)
             .describe_alarms()
             .send()
@@ -360,7 +361,7 @@ async fn complete_applies_every_setting_and_leaves_only_the_users_topic() -> Res
                 alarm.datapoints_to_alarm(),
                 alarm.actions_enabled()
             ),
-            (Some(120), Some(5), Some(3), Some(true)),
+            (Some(120), Some(5), Some(3), Some(false)),
             "{region}"
         );
         // Every log group keeps 14 days.

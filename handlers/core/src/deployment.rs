@@ -5,15 +5,15 @@
 //! (`MULTIREGION_DEPLOYMENT`), holding a [`Deployment`] as JSON. Every handler
 //! reads all it needs from it: the names, the zone, both regions' alias
 //! targets (what [`Pair`] needs), the probe settings, the cooldown, each
-//! region's state machine and notification topic, the alarm and the metric
-//! namespace. Its own region comes from Lambda's `AWS_REGION`.
+//! region's state machine and notification topic, the pinger's interval and
+//! the paging alarm. Its own region comes from Lambda's `AWS_REGION`.
 //!
 //! Example (both regions are listed, primary first; field names are the JSON
 //! keys):
 //!
 //! ```json
 //! {
-//!   "contract": 1,
+//!   "contract": 2,
 //!   "name": "orders",
 //!   "resource_id": "api.example.com@Z0123456789",
 //!   "hosted_zone_id": "Z0123456789",
@@ -22,9 +22,9 @@
 //!   "health_path": "health",
 //!   "probe_timeout_ms": 5000,
 //!   "cooldown_seconds": 900,
-//!   "notification_max_age_seconds": 600,
+//!   "interval_seconds": 60,
+//!   "max_automatic_swaps_per_day": 2,
 //!   "alarm_name": "mr-orders-active-unhealthy",
-//!   "metric_namespace": "Multiregion",
 //!   "regions": [
 //!     { "region": "us-east-1",
 //!       "active_target":  { "dns_name": "d-a1.execute-api.us-east-1.amazonaws.com", "hosted_zone_id": "Z1UJRXOUMOOFQ8" },
@@ -47,19 +47,17 @@ use crate::region::Region;
 /// The environment variable that carries the [`Deployment`] as JSON.
 pub const ENV_DEPLOYMENT: &str = "MULTIREGION_DEPLOYMENT";
 
-/// The version of this contract; raised only by incompatible changes.
-pub const CONTRACT_VERSION: u32 = 1;
+/// The version of this contract; raised only by incompatible changes (2:
+/// the pinger starts the state machine; no kicker, no custom metric).
+pub const CONTRACT_VERSION: u32 = 2;
 
-/// The namespace of the one custom metric each region's pinger publishes.
-pub const DEFAULT_METRIC_NAMESPACE: &str = "Multiregion";
+/// The circuit breaker's default: after two automatic swaps in 24 hours
+/// (a failover and a failback), a third waits for a person.
+pub const DEFAULT_MAX_AUTOMATIC_SWAPS: u32 = 2;
 
-/// The metric the pinger publishes: 1 when the name that points at the
-/// pinger's own region answered from that region, else 0. Dimension
-/// [`METRIC_DIMENSION`] = the resource's `name`.
-pub const REGION_HEALTHY_METRIC: &str = "RegionHealthy";
-
-/// The dimension of [`REGION_HEALTHY_METRIC`].
-pub const METRIC_DIMENSION: &str = "Name";
+fn default_max_automatic_swaps() -> u32 {
+    DEFAULT_MAX_AUTOMATIC_SWAPS
+}
 
 /// An alias target as the contract carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,30 +102,22 @@ pub struct Deployment {
     pub health_path: String,
     /// Timeout of one health probe, in milliseconds.
     pub probe_timeout_ms: u64,
-    /// Seconds after the ledger's last swap during which no runtime failover
-    /// starts (the ledger written at create counts).
+    /// Seconds after the ledger's last swap during which a runtime failover
+    /// waits (the ledger written at create does not count: an outage in a
+    /// new deployment's first minutes is answered).
     pub cooldown_seconds: u64,
-    /// How far apart, in seconds, an alarm notification's state change time
-    /// and the alarm's current state time may be for the notification to
-    /// count as fresh.
-    #[serde(default = "default_notification_max_age")]
-    pub notification_max_age_seconds: u64,
-    /// The alarm that fires when the active name stops answering (the same
-    /// name in both regions).
+    /// Seconds between two ticks of the pinger's schedule.
+    pub interval_seconds: u32,
+    /// Automatic swaps in 24 hours after which the circuit breaker pauses
+    /// automation in both regions (one vantage point cannot tell a
+    /// partition between the regions from an outage).
+    #[serde(default = "default_max_automatic_swaps")]
+    pub max_automatic_swaps_per_day: u32,
+    /// The paging alarm on the pinger's own Lambda metrics (the same name in
+    /// both regions). It is for people, not on the failover path.
     pub alarm_name: String,
-    /// The namespace of the pinger's custom metric.
-    #[serde(default = "default_namespace")]
-    pub metric_namespace: String,
     /// Both regions, primary first.
     pub regions: [DeployedRegion; 2],
-}
-
-fn default_notification_max_age() -> u64 {
-    600
-}
-
-fn default_namespace() -> String {
-    DEFAULT_METRIC_NAMESPACE.to_owned()
 }
 
 /// Why a deployment contract was refused.
@@ -186,6 +176,12 @@ impl Deployment {
         }
         if self.probe_timeout_ms == 0 {
             return invalid("probe_timeout_ms is 0".into());
+        }
+        if self.interval_seconds == 0 {
+            return invalid("interval_seconds is 0".into());
+        }
+        if self.max_automatic_swaps_per_day == 0 {
+            return invalid("max_automatic_swaps_per_day is 0".into());
         }
         for region in &self.regions {
             for (what, arn) in [
@@ -274,9 +270,9 @@ impl Deployment {
             health_path: "health".into(),
             probe_timeout_ms: 5000,
             cooldown_seconds: 900,
-            notification_max_age_seconds: 600,
+            interval_seconds: 60,
+            max_automatic_swaps_per_day: DEFAULT_MAX_AUTOMATIC_SWAPS,
             alarm_name: "mr-orders-active-unhealthy".into(),
-            metric_namespace: DEFAULT_METRIC_NAMESPACE.into(),
             regions: [region("us-east-1"), region("us-west-2")],
         }
     }

@@ -6,14 +6,18 @@
 //! time of the swap (seconds since the Unix epoch, from the event that caused
 //! it), the reason and the execution that did it.
 //!
-//! Encoding, version 1 (fields separated by `|`, no field may contain `|`,
+//! Encoding, version 2 (fields separated by `|`, no field may contain `|`,
 //! quotes, backslashes or whitespace):
 //!
 //! ```text
-//! mr1|us-west-2|7|1764000000|runtime|arn:aws:states:us-west-2:123:execution:mr-orders-failover:failover-6-1
+//! mr2|us-west-2|7|1764000000|runtime|arn:aws:states:us-west-2:123:execution:mr-orders-failover:i1-g6-t1764000000|1763990000,1764000000
 //! ```
 //!
-//! The last field is `-` when there is no execution. In Route 53 the text is
+//! The execution field is `-` when there is none. The last field lists the
+//! times of the automatic (runtime) swaps of the [`AUTOMATIC_WINDOW_SECONDS`]
+//! up to this one, oldest first, at most [`MAX_RECENT`], `-` when there are
+//! none: the circuit breaker counts them. Version 1 (written by earlier
+//! providers) has no last field and still decodes, with none. In Route 53 the text is
 //! stored as one or more quoted strings of at most 255 characters each.
 
 use std::fmt;
@@ -22,7 +26,16 @@ use std::str::FromStr;
 use crate::region::Region;
 
 /// The version tag of the encoding this code writes.
-pub const VERSION: &str = "mr1";
+pub const VERSION: &str = "mr2";
+
+/// The version tag of the first encoding, which this code still reads.
+pub const VERSION_1: &str = "mr1";
+
+/// The window the recent automatic swaps are kept for: 24 hours.
+pub const AUTOMATIC_WINDOW_SECONDS: i64 = 24 * 3600;
+
+/// Most recent automatic swaps kept.
+pub const MAX_RECENT: usize = 10;
 
 /// Longest execution identifier accepted: a Step Functions execution ARN is
 /// well below this; the limit keeps the TXT record small.
@@ -34,10 +47,11 @@ const TXT_CHUNK: usize = 255;
 /// Why the active region was last set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Reason {
-    /// Written by `terraform apply` when the resource was created. Counts as a
-    /// swap for the cooldown, so a fresh deployment cannot fail over at once.
+    /// Written by `terraform apply` when the resource was created. It is not a
+    /// swap, and the cooldown does not count it: an outage in a new
+    /// deployment's first minutes is answered like any other.
     Create,
-    /// An automatic failover by the runtime (alarm, kicker, state machine).
+    /// An automatic failover by the runtime (the pinger's state machine).
     Runtime,
     /// A planned switchover or failback through `terraform apply`.
     Terraform,
@@ -48,6 +62,13 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Whether the entry moved traffic, so the cooldown counts it: a swap
+    /// by the runtime, a person or Terraform; not the entry written at
+    /// create, nor a repair of broken records.
+    pub fn moved_traffic(self) -> bool {
+        matches!(self, Reason::Runtime | Reason::Terraform | Reason::Manual)
+    }
+
     /// The reason as written in the ledger.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -94,6 +115,9 @@ pub struct Ledger {
     pub reason: Reason,
     /// What did it: a Step Functions execution ARN, or `None`.
     pub execution: Option<String>,
+    /// The times of the automatic swaps of the last
+    /// [`AUTOMATIC_WINDOW_SECONDS`] up to this entry, oldest first.
+    pub recent_automatic: Vec<i64>,
 }
 
 /// Why a ledger could not be encoded or decoded.
@@ -106,7 +130,7 @@ pub enum LedgerError {
     #[error("the ledger's TXT value is not a sequence of quoted strings: {0}")]
     BadQuoting(String),
     /// The text starts with a version this code does not know.
-    #[error("the ledger has version `{0}`, but this code reads only `{VERSION}`")]
+    #[error("the ledger has version `{0}`, but this code reads only `{VERSION_1}` and `{VERSION}`")]
     UnknownVersion(String),
     /// The text does not have the number of fields of its version.
     #[error("the ledger has {found} fields, expected {expected}")]
@@ -167,7 +191,17 @@ impl Ledger {
             epoch,
             reason,
             execution,
+            recent_automatic: Vec::new(),
         })
+    }
+
+    /// The automatic swaps at most [`AUTOMATIC_WINDOW_SECONDS`] before
+    /// `now`, this entry's included.
+    pub fn automatic_swaps_before(&self, now: i64) -> usize {
+        self.recent_automatic
+            .iter()
+            .filter(|t| now - **t < AUTOMATIC_WINDOW_SECONDS)
+            .count()
     }
 
     /// The entry that follows this one after a swap to `active_region`.
@@ -179,13 +213,34 @@ impl Ledger {
         execution: Option<String>,
     ) -> Result<Self, LedgerError> {
         let generation = previous.map_or(1, |p| p.generation.saturating_add(1));
-        Ledger::new(active_region, generation, epoch, reason, execution)
+        let mut next = Ledger::new(active_region, generation, epoch, reason, execution)?;
+        let mut recent: Vec<i64> = previous
+            .map(|p| p.recent_automatic.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|t| epoch - t < AUTOMATIC_WINDOW_SECONDS && *t <= epoch)
+            .collect();
+        if reason == Reason::Runtime {
+            recent.push(epoch);
+        }
+        let cut = recent.len().saturating_sub(MAX_RECENT);
+        next.recent_automatic = recent.split_off(cut);
+        Ok(next)
     }
 
     /// The bare text of this entry.
     pub fn encode(&self) -> String {
+        let recent = if self.recent_automatic.is_empty() {
+            "-".to_owned()
+        } else {
+            self.recent_automatic
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         format!(
-            "{VERSION}|{}|{}|{}|{}|{}",
+            "{VERSION}|{}|{}|{}|{}|{}|{recent}",
             self.active_region,
             self.generation,
             self.epoch,
@@ -201,15 +256,39 @@ impl Ledger {
             return Err(LedgerError::Empty);
         }
         let fields: Vec<&str> = text.split('|').collect();
-        if fields[0] != VERSION {
-            let version: String = fields[0].chars().take(16).collect();
-            return Err(LedgerError::UnknownVersion(version));
-        }
-        let [_, region, generation, epoch, reason, execution] = fields[..] else {
+        let expected = match fields[0] {
+            VERSION_1 => 6,
+            VERSION => 7,
+            other => {
+                let version: String = other.chars().take(16).collect();
+                return Err(LedgerError::UnknownVersion(version));
+            }
+        };
+        if fields.len() != expected {
             return Err(LedgerError::FieldCount {
-                expected: 6,
+                expected,
                 found: fields.len(),
             });
+        }
+        let (region, generation, epoch, reason, execution) =
+            (fields[1], fields[2], fields[3], fields[4], fields[5]);
+        let recent_automatic = match fields.get(6) {
+            None | Some(&"-") => Vec::new(),
+            Some(list) => {
+                let times: Option<Vec<i64>> = list
+                    .split(',')
+                    .map(|t| {
+                        t.bytes()
+                            .all(|b| b.is_ascii_digit())
+                            .then(|| t.parse::<i64>().ok())
+                            .flatten()
+                    })
+                    .collect();
+                match times {
+                    Some(times) if times.len() <= MAX_RECENT => times,
+                    _ => return Err(LedgerError::BadEpoch((*list).to_owned())),
+                }
+            }
         };
         let active_region =
             Region::new(region).map_err(|_| LedgerError::BadRegion(region.to_owned()))?;
@@ -231,7 +310,9 @@ impl Ledger {
             e if valid_execution(e) => Some(e.to_owned()),
             e => return Err(LedgerError::BadExecution(e.to_owned())),
         };
-        Ledger::new(active_region, generation, epoch, reason, execution)
+        let mut ledger = Ledger::new(active_region, generation, epoch, reason, execution)?;
+        ledger.recent_automatic = recent_automatic;
+        Ok(ledger)
     }
 
     /// The value of the TXT record: the text as quoted strings of at most 255
@@ -394,8 +475,62 @@ mod tests {
             Ledger::new(region("us-east-1"), 1, 1_700_000_000, Reason::Create, None)
                 .unwrap()
                 .to_txt_value(),
-            "\"mr1|us-east-1|1|1700000000|create|-\""
+            "\"mr2|us-east-1|1|1700000000|create|-|-\""
         );
+        // What an earlier provider wrote still reads, with no recent swaps.
+        let v1 = Ledger::decode("mr1|us-west-2|3|1700000000|runtime|-").unwrap();
+        assert_eq!((v1.generation, v1.recent_automatic.len()), (3, 0));
+    }
+
+    #[test]
+    fn the_recent_automatic_swaps_of_a_day_travel_with_the_ledger() {
+        let day = AUTOMATIC_WINDOW_SECONDS;
+        let first = Ledger::next(None, region("us-east-1"), 0, Reason::Create, None).unwrap();
+        let a = Ledger::next(
+            Some(&first),
+            region("us-west-2"),
+            100,
+            Reason::Runtime,
+            None,
+        )
+        .unwrap();
+        let b = Ledger::next(Some(&a), region("us-east-1"), 1_000, Reason::Runtime, None).unwrap();
+        let c = Ledger::next(
+            Some(&b),
+            region("us-west-2"),
+            2_000,
+            Reason::Terraform,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            c.recent_automatic,
+            [100, 1_000],
+            "a planned switchover is not counted"
+        );
+        assert_eq!(c.automatic_swaps_before(2_000), 2);
+        assert_eq!(
+            c.automatic_swaps_before(100 + day),
+            1,
+            "the first left the window"
+        );
+        let d = Ledger::next(
+            Some(&c),
+            region("us-east-1"),
+            1_000 + day,
+            Reason::Runtime,
+            None,
+        )
+        .unwrap();
+        assert_eq!(d.recent_automatic, [1_000 + day]);
+        assert_eq!(Ledger::decode(&d.encode()), Ok(d.clone()));
+        let mut many = first.clone();
+        for t in 1..=20 {
+            many =
+                Ledger::next(Some(&many), region("us-east-1"), t, Reason::Runtime, None).unwrap();
+        }
+        assert_eq!(many.recent_automatic.len(), MAX_RECENT);
+        assert_eq!(many.recent_automatic.last(), Some(&20));
     }
 
     #[test]
@@ -421,7 +556,16 @@ mod tests {
         let cases: &[(&str, LedgerError)] = &[
             ("", Empty),
             ("   ", Empty),
-            ("mr2|us-east-1|1|0|create|-", UnknownVersion("mr2".into())),
+            ("mr3|us-east-1|1|0|create|-|-", UnknownVersion("mr3".into())),
+            (
+                "mr2|us-east-1|1|0|create|-",
+                FieldCount {
+                    expected: 7,
+                    found: 6,
+                },
+            ),
+            ("mr2|us-east-1|1|0|create|-|1,x", BadEpoch("1,x".into())),
+            ("mr2|us-east-1|1|0|create|-|", BadEpoch("".into())),
             ("hello world", UnknownVersion("hello world".into())),
             (
                 "mr1|us-east-1|1|0|create",

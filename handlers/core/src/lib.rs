@@ -3,6 +3,7 @@
 //! the active region) need.
 //!
 //! - [`naming`]: deterministic names, length limits, tags;
+//! - [`automation`]: the per-region pause flag;
 //! - [`ledger`]: the versioned ledger codec;
 //! - [`dns`]: reading what is active from the alias records and the ledger;
 //! - [`swap`]: the compare-and-swap;
@@ -17,6 +18,7 @@
 //! logs through `tracing`.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod automation;
 pub mod aws;
 pub mod deployment;
 pub mod dns;

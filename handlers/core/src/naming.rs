@@ -127,10 +127,9 @@ pub fn resource_id(domain_name: &str, hosted_zone_id: &str) -> String {
 pub enum Component {
     /// Answers the health route with its region.
     Ponger,
-    /// Probes the active and standby names every minute.
+    /// Watches at every tick; in the standby region it starts the state
+    /// machine when the active name fails.
     Pinger,
-    /// Receives the alarm and starts the state machine.
-    Kicker,
     /// The state machine's steps: health checks, the swap, INSYNC, verify.
     Swapper,
     /// Publishes the outcome of a failover.
@@ -139,10 +138,9 @@ pub enum Component {
 
 impl Component {
     /// Every component, in deployment order.
-    pub const ALL: [Component; 5] = [
+    pub const ALL: [Component; 4] = [
         Component::Ponger,
         Component::Pinger,
-        Component::Kicker,
         Component::Swapper,
         Component::Notifier,
     ];
@@ -152,7 +150,6 @@ impl Component {
         match self {
             Component::Ponger => "ponger",
             Component::Pinger => "pinger",
-            Component::Kicker => "kicker",
             Component::Swapper => "swapper",
             Component::Notifier => "notifier",
         }
@@ -219,19 +216,23 @@ impl Names {
         )
     }
 
-    /// The execution name of failover `attempt` after ledger `generation`.
-    pub fn execution(generation: u64, attempt: u32) -> String {
-        format!("failover-{generation}-{attempt}")
+    /// The execution name of the runtime failover that the pinger of the
+    /// state machine `incarnation` (its creation time, in seconds since the
+    /// epoch) starts at the tick `tick` (the scheduled event's time, in
+    /// seconds) after ledger `generation`.
+    ///
+    /// Step Functions keeps a name reserved for 90 days after its execution
+    /// ends, and a deployment destroyed and created again starts its ledger
+    /// at generation 1 again: the incarnation keeps the new machine's names
+    /// apart from the old one's. At most 43 characters (names may have 80),
+    /// none of them `:`.
+    pub fn execution(incarnation: i64, generation: u64, tick: i64) -> String {
+        format!("i{incarnation}-g{generation}-t{tick}")
     }
 
     /// The CloudWatch alarm that fires when the active name stops answering.
     pub fn alarm(&self) -> String {
         fit(&format!("{}-active-unhealthy", self.base()), limits::ALARM)
-    }
-
-    /// The SNS topic the alarm publishes to (subscribed by the kicker).
-    pub fn alarm_topic(&self) -> String {
-        fit(&format!("{}-alarm", self.base()), limits::SNS_TOPIC)
     }
 
     /// The SNS topic failover outcomes are published to.
@@ -255,6 +256,28 @@ impl Names {
             &format!("/aws/vendedlogs/states/{}", self.state_machine()),
             limits::LOG_GROUP,
         )
+    }
+
+    /// The kicker function of the first runtime (an alarm's SNS subscriber
+    /// that started the state machine). The second runtime has none; the
+    /// provider deletes it, its role and its log group where it finds them,
+    /// so a deployment made by an older provider converges in one apply.
+    pub fn retired_kicker_function(&self) -> String {
+        fit(&format!("{}-kicker", self.base()), limits::LAMBDA_FUNCTION)
+    }
+
+    /// The IAM role of [`retired_kicker_function`](Names::retired_kicker_function) in `region`.
+    pub fn retired_kicker_role(&self, region: &Region) -> String {
+        fit(
+            &format!("{}-kicker-{}", self.base(), region),
+            limits::IAM_ROLE,
+        )
+    }
+
+    /// The SNS topic the first runtime's alarm published to (subscribed by
+    /// the kicker); deleted like the kicker.
+    pub fn retired_alarm_topic(&self) -> String {
+        fit(&format!("{}-alarm", self.base()), limits::SNS_TOPIC)
     }
 
     /// The name of a managed REST API in `region`.
@@ -339,7 +362,8 @@ mod tests {
         assert!(names.state_machine_role(&longest_region).len() <= limits::IAM_ROLE);
         assert!(names.state_machine().len() <= limits::STATE_MACHINE);
         assert!(names.schedule_rule().len() <= limits::EVENT_RULE);
-        assert!(Names::execution(u64::MAX, u32::MAX).len() <= limits::STATE_MACHINE);
+        let longest = Names::execution(i64::MAX, u64::MAX, i64::MAX);
+        assert!(longest.len() <= 80 && !longest.contains(':'), "{longest}");
     }
 
     #[test]
@@ -362,18 +386,27 @@ mod tests {
         let west = Region::new("us-west-2").unwrap();
         assert_eq!(names.function(Component::Pinger), "mr-orders-pinger");
         assert_eq!(
-            names.function_role(Component::Kicker, &east),
-            "mr-orders-kicker-us-east-1"
+            names.function_role(Component::Swapper, &east),
+            "mr-orders-swapper-us-east-1"
         );
         assert_ne!(
-            names.function_role(Component::Kicker, &east),
-            names.function_role(Component::Kicker, &west)
+            names.function_role(Component::Swapper, &east),
+            names.function_role(Component::Swapper, &west)
         );
+        assert_eq!(names.retired_kicker_function(), "mr-orders-kicker");
+        assert_eq!(
+            names.retired_kicker_role(&west),
+            "mr-orders-kicker-us-west-2"
+        );
+        assert_eq!(names.retired_alarm_topic(), "mr-orders-alarm");
         assert_eq!(
             names.function_log_group(Component::Swapper),
             "/aws/lambda/mr-orders-swapper"
         );
-        assert_eq!(Names::execution(7, 2), "failover-7-2");
+        assert_eq!(
+            Names::execution(1764633600, 7, 1764637260),
+            "i1764633600-g7-t1764637260"
+        );
     }
 
     #[test]

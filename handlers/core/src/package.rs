@@ -11,13 +11,13 @@
 //!   "format": 2,
 //!   "package": "multiregion-handlers",
 //!   "version": "0.1.0",
-//!   "state_machine_protocol": 1,
-//!   "deployment_contract": 1,
+//!   "state_machine_protocol": 2,
+//!   "deployment_contract": 2,
 //!   "runtime": "provided.al2023",
 //!   "architecture": "x86_64",
 //!   "zip": "handlers.zip",
 //!   "build": "release",
-//!   "handlers": ["ponger", "pinger", "kicker", "swapper", "notifier"]
+//!   "handlers": ["ponger", "pinger", "swapper", "notifier"]
 //! }
 //! ```
 //!
@@ -292,10 +292,10 @@ mod tests {
         assert_eq!(Manifest::current().mismatch(), None);
         let mut old = Manifest::current();
         old.state_machine_protocol += 1;
-        old.handlers.retain(|h| h != "kicker");
+        old.handlers.retain(|h| h != "swapper");
         let why = old.mismatch().unwrap();
         assert!(why.contains("state machine protocol"), "{why}");
-        assert!(why.contains("no handler kicker"), "{why}");
+        assert!(why.contains("no handler swapper"), "{why}");
     }
 
     #[test]

@@ -57,7 +57,7 @@ impl Default for HealthCheck {
             interval_seconds: 60,
             evaluation_periods: 2,
             datapoints_to_alarm: 2,
-            timeout_ms: 5000,
+            timeout_ms: 2000,
         }
     }
 }
@@ -212,7 +212,7 @@ mod tests {
             ..health
         };
         assert_eq!(five.schedule_expression(), "rate(5 minutes)");
-        assert_eq!(health.timeout_seconds(), 5);
+        assert_eq!(health.timeout_seconds(), 2);
     }
 
     #[test]

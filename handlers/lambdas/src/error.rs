@@ -25,6 +25,12 @@ pub enum HandlerError {
     /// The target region does not answer on its name.
     #[error("the standby is unhealthy: {0}")]
     StandbyUnhealthy(String),
+    /// The last swap was too recent.
+    #[error("the cooldown holds: {0}")]
+    Cooldown(String),
+    /// Automation is paused or off in this region.
+    #[error("{0}")]
+    Paused(String),
     /// The active region answers again.
     #[error("the active region answers again: {0}")]
     ActiveStillHealthy(String),
@@ -34,7 +40,8 @@ pub enum HandlerError {
     /// The public name does not answer from the target (yet).
     #[error("the public name does not answer from the target: {0}")]
     NotServing(String),
-    /// The pinger's probe of the active name failed (the alarm counts these).
+    /// The standby's probe of the public name failed (the alarm counts
+    /// these).
     #[error("the active name is unhealthy: {0}")]
     ActiveUnhealthy(String),
     /// The input cannot be used.
@@ -53,6 +60,8 @@ impl HandlerError {
             HandlerError::Transport(_) => errors::TRANSPORT,
             HandlerError::Conflict(_) => errors::CONFLICT,
             HandlerError::StandbyUnhealthy(_) => errors::STANDBY_UNHEALTHY,
+            HandlerError::Cooldown(_) => errors::COOLDOWN,
+            HandlerError::Paused(_) => errors::PAUSED,
             HandlerError::ActiveStillHealthy(_) => errors::ACTIVE_STILL_HEALTHY,
             HandlerError::RecordsBroken(_) => errors::RECORDS_BROKEN,
             HandlerError::NotServing(_) => errors::NOT_SERVING,
@@ -231,6 +240,8 @@ mod tests {
                 HandlerError::ActiveStillHealthy(String::new()),
                 "ActiveStillHealthy",
             ),
+            (HandlerError::Cooldown(String::new()), "Cooldown"),
+            (HandlerError::Paused(String::new()), "Paused"),
             (HandlerError::RecordsBroken(String::new()), "RecordsBroken"),
             (HandlerError::NotServing(String::new()), "NotServing"),
             (HandlerError::InvalidInput(String::new()), "InvalidInput"),

@@ -7,17 +7,16 @@
 //! probe answers:
 //!
 //! - [`ponger`]: answers the health route with its region;
-//! - [`pinger`]: probes both names every minute, fails when the active name
-//!   is unhealthy, publishes `RegionHealthy`;
-//! - [`kicker`]: the alarm's SNS subscriber, starts the state machine;
-//! - [`swapper`]: the state machine's steps (checks, swap, INSYNC, verify);
+//! - [`pinger`]: watches at every tick; in the standby region it starts the
+//!   state machine when the public name fails;
+//! - [`swapper`]: the state machine's steps (confirm, checks, swap, INSYNC,
+//!   verify, hold);
 //! - [`notifier`]: publishes the outcome.
 //!
 //! Errors are typed ([`error::HandlerError`]) and become the Lambda error
 //! types the state machine's Retry and Catch rules match.
 
 pub mod error;
-pub mod kicker;
 pub mod manifest;
 pub mod notifier;
 pub mod pinger;

@@ -1,5 +1,5 @@
 //! The one bootstrap of every function. The function's handler setting
-//! (`_HANDLER`: `ponger`, `pinger`, `kicker`, `swapper` or `notifier`)
+//! (`_HANDLER`: `ponger`, `pinger`, `swapper` or `notifier`)
 //! chooses what it runs, the way a multi-call binary does; `main` only
 //! wires.
 

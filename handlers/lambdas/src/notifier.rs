@@ -1,11 +1,14 @@
 //! The notifier: publishes a failover's outcome (swapped, already active,
-//! refused and why, failed and why) to the notification topic of the region
-//! running the state machine. The kicker publishes the same kind of notice
-//! when it refuses a failover a person must hear about ([`refusal`]).
+//! refused and why, failed and why, given up) to the notification topic of
+//! the region running the state machine, and the one notice of an episode
+//! that a held execution sends (the failover waits, and why).
 
 use multiregion_core::deployment::Deployment;
 use multiregion_core::region::Region;
-use multiregion_core::statemachine::protocol::{NotifyRequest, PROTOCOL_VERSION, SwapStatus};
+use multiregion_core::statemachine::protocol::{
+    HOLD_MAX_AGE_SECONDS, HOLD_MAX_WAIT_SECONDS, NotifyRequest, PROTOCOL_VERSION, SwapStatus,
+    errors,
+};
 use serde::Serialize;
 
 use crate::error::HandlerError;
@@ -35,6 +38,11 @@ pub enum Outcome {
     Refused,
     /// Something broke before the swap: nothing was written.
     Failed,
+    /// The failover cannot be made now; the execution waits and checks
+    /// again (the one notice of an episode).
+    Held,
+    /// The execution held for its maximum age without a failover.
+    GaveUp,
 }
 
 impl Outcome {
@@ -46,6 +54,8 @@ impl Outcome {
             Outcome::AlreadyActive => "no swap needed",
             Outcome::Refused => "refused",
             Outcome::Failed => "failed",
+            Outcome::Held => "waiting",
+            Outcome::GaveUp => "given up",
         }
     }
 }
@@ -75,11 +85,9 @@ pub struct Notification {
     /// The ledger generation after the execution.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub generation: Option<u64>,
-    /// The execution ARN (empty when the kicker refused before starting
-    /// one).
+    /// The execution ARN.
     pub execution: String,
-    /// When the execution started (for a kicker's refusal: when the alarm
-    /// changed state).
+    /// When the execution started.
     pub started: String,
     /// The error that ended it, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,8 +102,11 @@ pub fn compose(deployment: &Deployment, region: &Region, request: &NotifyRequest
         .swap
         .as_ref()
         .is_some_and(|s| s.outcome == SwapStatus::Swapped);
+    let held = state.hold.as_ref();
     let outcome = match (&state.error, &state.swap) {
         (None, _) if swapped => Outcome::Swapped,
+        (Some(e), _) if e.error == errors::HOLD_EXPIRED => Outcome::GaveUp,
+        (None, None) if held.is_some() => Outcome::Held,
         (Some(_), _) if swapped => Outcome::SwappedUnverified,
         (None, Some(s)) if s.outcome == SwapStatus::AlreadyActive => Outcome::AlreadyActive,
         (Some(error), _) if error.is_refusal() => Outcome::Refused,
@@ -114,6 +125,7 @@ pub fn compose(deployment: &Deployment, region: &Region, request: &NotifyRequest
     let error = state
         .error
         .as_ref()
+        .or(held.map(|h| &h.reason))
         .map(|e| format!("{}: {}", e.error, e.message()));
     let name = &deployment.active_name;
     let was = from
@@ -129,7 +141,13 @@ pub fn compose(deployment: &Deployment, region: &Region, request: &NotifyRequest
         Outcome::AlreadyActive => {
             format!("no swap needed: {target} was already active for {name}")
         }
-        Outcome::Refused | Outcome::Failed => format!(
+        Outcome::Held => format!(
+            "waiting: no swap of {name} to {target} yet: {}; the failover checks again at most \
+             every {HOLD_MAX_WAIT_SECONDS} s for up to {} h, and swaps once it can",
+            error.as_deref().unwrap_or("unknown"),
+            HOLD_MAX_AGE_SECONDS / 3600
+        ),
+        Outcome::Refused | Outcome::Failed | Outcome::GaveUp => format!(
             "{}: no swap of {name} to {target}: {}",
             outcome.as_str(),
             error.as_deref().unwrap_or("unknown")
@@ -162,7 +180,7 @@ pub struct Published {
 }
 
 /// Publishes `notification` to the notification topic of `region`: the one
-/// way outcomes reach people, used by the notifier and by the kicker.
+/// way outcomes reach people.
 pub async fn publish(
     sns: &aws_sdk_sns::Client,
     deployment: &Deployment,
@@ -195,37 +213,6 @@ pub async fn publish(
         message_id: output.message_id().unwrap_or_default().to_owned(),
         outcome: notification.outcome,
     })
-}
-
-/// The notice of a failover the kicker refused before any execution
-/// (`error` names why, `message` says what it saw; `at` is the alarm's state
-/// change). Pure.
-pub fn refusal(
-    deployment: &Deployment,
-    region: &Region,
-    error: &str,
-    message: &str,
-    at: &str,
-) -> Notification {
-    let from = deployment.other(region).map(|r| r.region.clone());
-    Notification {
-        outcome: Outcome::Refused,
-        summary: format!(
-            "refused: no failover of {} to {region}: {error}: {message}",
-            deployment.active_name
-        ),
-        name: deployment.name.clone(),
-        resource_id: deployment.resource_id.clone(),
-        domain_name: deployment.active_name.clone(),
-        region: region.clone(),
-        target: region.clone(),
-        from,
-        reason: multiregion_core::Reason::Runtime.as_str().to_owned(),
-        generation: None,
-        execution: String::new(),
-        started: at.to_owned(),
-        error: Some(format!("{error}: {message}")),
-    }
 }
 
 impl Notifier {

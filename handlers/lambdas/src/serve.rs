@@ -5,13 +5,12 @@
 
 use std::time::Instant;
 
-use aws_lambda_events::event::sns::SnsEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
 use multiregion_core::naming::Component;
 use multiregion_core::statemachine::protocol::{NotifyRequest, StepRequest};
 
 use crate::wiring::{self, Environment, StartError};
-use crate::{HandlerError, kicker, notifier, pinger, ponger, swapper};
+use crate::{HandlerError, notifier, pinger, ponger, swapper};
 
 /// The variable Lambda sets to the function's configured handler, for a
 /// custom runtime to read at init ("Building a custom runtime for AWS
@@ -31,7 +30,6 @@ pub async fn run(component: Component, started: Instant) -> Result<(), lambda_ru
     match component {
         Component::Ponger => run_ponger(environment, started).await,
         Component::Pinger => run_pinger(environment, started).await,
-        Component::Kicker => run_kicker(environment, started).await,
         Component::Swapper => run_swapper(environment, started).await,
         Component::Notifier => run_notifier(environment, started).await,
     }
@@ -49,51 +47,30 @@ async fn run_ponger(environment: Environment, started: Instant) -> Result<(), la
     .await
 }
 
-/// The pinger: probes both names at every tick of its schedule.
+/// The pinger: watches at every tick of its schedule.
 async fn run_pinger(
     environment: Environment,
     started: Instant,
 ) -> Result<(), lambda_runtime::Error> {
-    let deployment = &environment.deployment;
-    let pinger = pinger::Pinger {
-        cloudwatch: aws_sdk_cloudwatch::Client::new(&environment.sdk(None).await),
-        probe: environment.prober()?,
-        region: environment.region.clone(),
-        name: deployment.name.clone(),
-        active_name: deployment.active_name.clone(),
-        standby_name: deployment.standby_name.clone(),
-        namespace: deployment.metric_namespace.clone(),
-    };
+    let sdk = environment.sdk(None).await;
+    let pinger = pinger::Pinger::new(
+        aws_sdk_sfn::Client::new(&sdk),
+        environment.route53(None).await,
+        aws_sdk_cloudwatch::Client::new(&sdk),
+        environment.prober()?,
+        environment.deployment.clone(),
+        environment.region.clone(),
+    );
     let pinger = &pinger;
     wiring::ready(Component::Pinger, started);
     lambda_runtime::run(service_fn(
         |event: LambdaEvent<serde_json::Value>| async move {
-            pinger.ping(pinger::scheduled_at(&event.payload)).await
+            let tick = pinger::scheduled_at(&event.payload).ok_or_else(|| {
+                HandlerError::InvalidInput("not a scheduled event: no `time`".into())
+            })?;
+            pinger.ping(tick).await
         },
     ))
-    .await
-}
-
-/// The kicker: the alarm's SNS subscriber.
-async fn run_kicker(
-    environment: Environment,
-    started: Instant,
-) -> Result<(), lambda_runtime::Error> {
-    let sdk = environment.sdk(None).await;
-    let kicker = kicker::Kicker {
-        route53: environment.route53(None).await,
-        cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
-        sfn: aws_sdk_sfn::Client::new(&sdk),
-        sns: aws_sdk_sns::Client::new(&sdk),
-        probe: environment.prober()?,
-        deployment: environment.deployment.clone(),
-        region: environment.region.clone(),
-    };
-    let kicker = &kicker;
-    wiring::ready(Component::Kicker, started);
-    lambda_runtime::run(service_fn(|event: LambdaEvent<SnsEvent>| async move {
-        kicker.handle(event.payload).await
-    }))
     .await
 }
 
@@ -105,6 +82,8 @@ async fn run_swapper(
     let swapper = swapper::Swapper {
         // One attempt per Route 53 call: the state machine retries, visibly.
         route53: environment.route53(Some(1)).await,
+        sfn: aws_sdk_sfn::Client::new(&environment.sdk(None).await),
+        other_sfn: aws_sdk_sfn::Client::new(&environment.other_sdk().await?),
         probe: environment.prober()?,
         deployment: environment.deployment.clone(),
         region: environment.region.clone(),

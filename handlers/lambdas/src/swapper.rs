@@ -1,9 +1,16 @@
 //! The swapper: the state machine's steps, one function dispatched on the
 //! payload's `step`.
 //!
-//! - `check_target`: read the records; if the target is already active the
-//!   swap will be a no-op; else the records must make the target the standby
-//!   and the standby name must answer from the target (`StandbyUnhealthy`).
+//! - `confirm`: one probe of the active name; an answer from another region
+//!   than the target is a blip (`active_answered`).
+//! - `check_target`: probe the active name again (an answer from another
+//!   region is a blip) and the standby name, and read the records, at once;
+//!   if the target is already active the execution ends; else the records must make the target the standby
+//!   (`RecordsBroken`), the standby name must answer from the target
+//!   (`StandbyUnhealthy`), and for a runtime failover the cooldown must have
+//!   passed since the last swap that moved traffic (`Cooldown`) and
+//!   automation must be on in this region (`Paused`). A person's manual
+//!   start has decided both already.
 //! - `swap`: read again; if the target is already active, a no-op (the
 //!   loser of a race ends here); else probe the active name and abort if it
 //!   answers from the active region (`ActiveStillHealthy`); then the core's
@@ -11,15 +18,21 @@
 //!   is `Retryable.Throttled`: the state machine retries, visibly).
 //! - `check_insync`: one `GetChange` poll.
 //! - `verify`: the public name answers from the target (`NotServing`).
+//! - `hold`: the failover cannot be made now: count the hold and choose the
+//!   next wait ([`HoldState::next`]).
 //!
-//! The ledger's time is the execution's start, from the context object.
+//! The ledger's time is the execution's start, from the context object, and
+//! "now" is that start plus the waits the execution has held for: never the
+//! wall clock.
 
+use multiregion_core::Reason;
+use multiregion_core::automation::{self, Automation};
 use multiregion_core::deployment::Deployment;
 use multiregion_core::dns::{DnsStatus, read_active};
 use multiregion_core::region::Region;
 use multiregion_core::statemachine::protocol::{
-    MAX_SYNC_POLLS, PROTOCOL_VERSION, Step, StepRequest, SwapState, SwapStatus, TargetCheck,
-    Verified,
+    CaughtError, Confirmation, FailoverState, HoldState, MAX_SYNC_POLLS, PROTOCOL_VERSION, Step,
+    StepRequest, SwapState, SwapStatus, TargetCheck, Verified, errors,
 };
 use multiregion_core::swap::{
     RetryPolicy, SwapOutcome, SwapPlan, SwapRequest, change_status, plan_swap, swap,
@@ -36,6 +49,10 @@ pub struct Swapper<P> {
     /// Route 53, making ONE attempt per call (SDK retries off), so every
     /// retry is the state machine's and shows in the execution history.
     pub route53: aws_sdk_route53::Client,
+    /// Step Functions in the swapper's region (the automation flag).
+    pub sfn: aws_sdk_sfn::Client,
+    /// Step Functions in the other region (the circuit breaker pauses both).
+    pub other_sfn: aws_sdk_sfn::Client,
     /// The probe.
     pub probe: P,
     /// The deployment.
@@ -70,17 +87,57 @@ impl<P: Probe> Swapper<P> {
         }
         tracing::info!(step = request.step.as_str(), execution = %request.execution, %target, "step");
         match request.step {
-            Step::CheckTarget => self.check_target(&target).await.map(|r| to_value(&r)),
+            Step::Confirm => Ok(to_value(&self.confirm(&target).await)),
+            Step::CheckTarget => self
+                .check_target(&target, &request)
+                .await
+                .map(|r| to_value(&r)),
             Step::Swap => self.swap(&target, &request).await.map(|r| to_value(&r)),
             Step::CheckInsync => self.check_insync(&request).await.map(|r| to_value(&r)),
             Step::Verify => self.verify(&target).await.map(|r| to_value(&r)),
+            Step::Hold => hold(&request).map(|r| to_value(&r)),
         }
     }
 
-    async fn check_target(&self, target: &Region) -> Result<TargetCheck, HandlerError> {
+    async fn confirm(&self, target: &Region) -> Confirmation {
+        let name = &self.deployment.active_name;
+        let answer = self.probe.probe(name).await;
+        let report = ProbeReport::new(name, &answer);
+        Confirmation {
+            active_answered: report.region.as_ref().is_some_and(|r| r != target),
+            region: report.region.clone(),
+            detail: report.describe(),
+        }
+    }
+
+    async fn check_target(
+        &self,
+        target: &Region,
+        request: &StepRequest,
+    ) -> Result<TargetCheck, HandlerError> {
         let pair = self.deployment.pair();
-        let (_, view) = read_active(&self.route53, &pair).await?;
+        // The second confirmation, the standby's probe and the read at once:
+        // each probe is bounded by the timeout, and the worst case adds one.
+        let deployment = &self.deployment;
+        let (view, active, standby) = tokio::join!(
+            read_active(&self.route53, &pair),
+            self.probe.probe(&deployment.active_name),
+            self.probe.probe(&deployment.standby_name)
+        );
+        let active = ProbeReport::new(&deployment.active_name, &active);
+        let (_, view) = view?;
         let generation = view.last_swap().map_or(0, |l| l.generation);
+        if active.region.as_ref().is_some_and(|r| r != target) {
+            tracing::info!(active = %active.describe(), "a blip: the active name answered");
+            return Ok(TargetCheck {
+                target: target.clone(),
+                from: view.active_region,
+                active_answered: true,
+                already_active: false,
+                quiet: false,
+                generation,
+            });
+        }
         let already_active = view.status == DnsStatus::Ok
             && view.active_region.as_ref() == Some(target)
             && !view.split_brain();
@@ -91,18 +148,114 @@ impl<P: Probe> Swapper<P> {
                     view.status, view.active_region, view.standby_region
                 )));
             }
-            let standby = self.probe.probe(&self.deployment.standby_name).await;
-            let standby = ProbeReport::new(&self.deployment.standby_name, &standby);
+            let standby = ProbeReport::new(&deployment.standby_name, &standby);
             if !standby.answered_from(target) {
                 return Err(HandlerError::StandbyUnhealthy(standby.describe()));
+            }
+            if request.input.reason() == Some(Reason::Runtime) {
+                self.check_cooldown(&view, request)?;
+                let flag = self.automation().await?;
+                if !flag.is_on() {
+                    return Err(HandlerError::Paused(flag.describe()));
+                }
+                self.circuit_breaker(&view, request).await?;
             }
         }
         Ok(TargetCheck {
             target: target.clone(),
             from: view.active_region,
+            active_answered: false,
             already_active,
+            quiet: already_active && request.input.reason() == Some(Reason::Runtime),
             generation,
         })
+    }
+
+    /// The cooldown, from the last swap that moved traffic to "now": the
+    /// execution's start plus the waits it has held for.
+    fn check_cooldown(
+        &self,
+        view: &multiregion_core::ActiveView,
+        request: &StepRequest,
+    ) -> Result<(), HandlerError> {
+        let Some(last) = view.last_swap().filter(|l| l.reason.moved_traffic()) else {
+            return Ok(());
+        };
+        let now = now(request)?;
+        let since = now - last.epoch;
+        let cooldown = self.deployment.cooldown_seconds as i64;
+        if since < cooldown {
+            return Err(HandlerError::Cooldown(format!(
+                "the last swap (generation {}, {}) was {since} s ago; the cooldown is {cooldown} s",
+                last.generation,
+                last.reason.as_str()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The circuit breaker: after `max_automatic_swaps_per_day` automatic
+    /// swaps in 24 hours, automation pauses itself in both regions (the
+    /// state machines' tag, [`automation::CIRCUIT_BREAKER`]), and the
+    /// execution holds with `Paused`: its notice pages a person, who
+    /// resumes by removing the tag. When the two regions cannot reach each
+    /// other while users reach both, each sees the other down and would
+    /// swap back after every cooldown.
+    async fn circuit_breaker(
+        &self,
+        view: &multiregion_core::ActiveView,
+        request: &StepRequest,
+    ) -> Result<(), HandlerError> {
+        let limit = self.deployment.max_automatic_swaps_per_day as usize;
+        let now = now(request)?;
+        let recent = view
+            .last_swap()
+            .map_or(0, |l| l.automatic_swaps_before(now));
+        if recent < limit {
+            return Ok(());
+        }
+        let own = self.state_machine_arn(&self.region)?;
+        tag_paused(&self.sfn, &own).await?;
+        if let Some(other) = self.deployment.other(&self.region) {
+            // The other region may be the one that is down: the pause of
+            // this region is the one that stops this swap.
+            if let Err(error) = tag_paused(&self.other_sfn, &other.state_machine_arn).await {
+                tracing::warn!(%error, region = %other.region, "the circuit breaker could not pause the other region");
+            }
+        }
+        Err(HandlerError::Paused(format!(
+            "the circuit breaker paused automatic failover in both regions after {recent} \
+             automatic swaps in 24 hours (at most {limit}): the regions may not reach each \
+             other while users reach both. Check both regions, then remove the tag {} from \
+             both state machines to resume",
+            automation::TAG
+        )))
+    }
+
+    fn state_machine_arn(&self, region: &Region) -> Result<String, HandlerError> {
+        Ok(self
+            .deployment
+            .region(region)
+            .ok_or_else(|| HandlerError::Failed(format!("{region} is not in the deployment")))?
+            .state_machine_arn
+            .clone())
+    }
+
+    async fn automation(&self) -> Result<Automation, HandlerError> {
+        let arn = &self.state_machine_arn(&self.region)?;
+        let tags = self
+            .sfn
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(|e| HandlerError::from_sdk("ListTagsForResource", e))?;
+        let value = tags
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some(automation::TAG))
+            .and_then(|t| t.value());
+        Ok(Automation::from_tag(value))
     }
 
     async fn swap(
@@ -201,4 +354,77 @@ impl<P: Probe> Swapper<P> {
             _ => Err(HandlerError::NotServing(report.describe())),
         }
     }
+}
+
+/// "Now" for a step: the execution's start plus the seconds it has held for
+/// (the waits it made), from the data the step got.
+fn now(request: &StepRequest) -> Result<i64, HandlerError> {
+    let started = parse_event_time(&request.started).ok_or_else(|| {
+        HandlerError::InvalidInput(format!("started {:?} is not a time", request.started))
+    })?;
+    let held = request
+        .state
+        .as_ref()
+        .and_then(|s| s.hold.as_ref())
+        .map_or(0, |h| h.held_seconds + u64::from(h.wait_seconds));
+    Ok(started + held as i64)
+}
+
+/// The hold step: the failover cannot be made now. The result replaces the
+/// execution's data, so the next round of checks starts clean; once the
+/// execution has held for the maximum age it carries `HoldExpired`, and the
+/// execution ends with a notification.
+pub fn hold(request: &StepRequest) -> Result<FailoverState, HandlerError> {
+    let state = request
+        .state
+        .as_deref()
+        .ok_or_else(|| HandlerError::InvalidInput("hold needs `state`".into()))?;
+    let reason = state.error.clone().unwrap_or_else(|| CaughtError {
+        error: errors::FAILED.into(),
+        cause: "no error was recorded".into(),
+    });
+    let next = HoldState::next(state.hold.as_ref(), reason);
+    tracing::info!(
+        holds = next.holds,
+        held_seconds = next.held_seconds,
+        wait_seconds = next.wait_seconds,
+        reason = %next.reason.error,
+        give_up = next.give_up,
+        "hold"
+    );
+    let error = next.give_up.then(|| CaughtError {
+        error: errors::HOLD_EXPIRED.into(),
+        cause: format!(
+            "held {} s ({} checks) without a failover; the last reason: {}: {}",
+            next.held_seconds,
+            next.holds,
+            next.reason.error,
+            next.reason.message()
+        ),
+    });
+    Ok(FailoverState {
+        input: state.input.clone(),
+        confirm: None,
+        check: None,
+        swap: None,
+        verify: None,
+        error,
+        hold: Some(next),
+    })
+}
+
+/// Sets the pause tag of the circuit breaker on the state machine `arn`.
+async fn tag_paused(sfn: &aws_sdk_sfn::Client, arn: &str) -> Result<(), HandlerError> {
+    sfn.tag_resource()
+        .resource_arn(arn)
+        .tags(
+            aws_sdk_sfn::types::Tag::builder()
+                .key(automation::TAG)
+                .value(automation::CIRCUIT_BREAKER)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| HandlerError::from_sdk("TagResource", e))?;
+    Ok(())
 }

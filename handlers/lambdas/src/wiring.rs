@@ -26,7 +26,7 @@ pub enum StartError {
     Probe(#[from] SetupError),
     /// The function's handler setting names no component.
     #[error(
-        "the function's handler is {0:?}: set it to one of ponger, pinger, kicker, swapper or notifier"
+        "the function's handler is {0:?}: set it to one of ponger, pinger, swapper or notifier"
     )]
     Handler(String),
 }
@@ -77,6 +77,15 @@ impl Environment {
     /// the SDK's own retries off.
     pub async fn sdk(&self, attempts: Option<u32>) -> aws_config::SdkConfig {
         sdk_config(&self.region, &settings(attempts)).await
+    }
+
+    /// The SDK configuration of the deployment's other region.
+    pub async fn other_sdk(&self) -> Result<aws_config::SdkConfig, StartError> {
+        let other = self
+            .deployment
+            .other(&self.region)
+            .ok_or_else(|| StartError::ForeignRegion(self.region.clone()))?;
+        Ok(sdk_config(&other.region, &settings(None)).await)
     }
 
     /// A Route 53 client (signed for its control plane's region).

@@ -1,7 +1,8 @@
 //! The failover runtime executed for real: the generated state machine runs
 //! in aws-local-stepfunctions, its Tasks invoke the SHIPPED handler binaries
 //! under cargo-lambda's emulator (one per region), AWS is moto behind the
-//! bench's proxy, and the data plane is the bench's fronts.
+//! bench's proxy, and the data plane is the bench's fronts. Each failover
+//! starts as in production: the standby's pinger, given a tick, starts it.
 
 mod support;
 
@@ -50,24 +51,57 @@ fn retried_with(finished: &Finished, state: &str, error: &str) -> bool {
     failed && !finished.events_at("StateRetried", state).is_empty()
 }
 
-async fn kick(runtime: &Runtime, event: &Value) -> Result<Value> {
-    let kicks = runtime
-        .invoke(WEST, Component::Kicker, event)
+/// A scheduled event of EventBridge at `time`.
+fn tick(time: &str) -> Value {
+    json!({"detail-type": "Scheduled Event", "source": "aws.events", "time": time, "detail": {}})
+}
+
+const TICK: &str = "2026-01-01T00:01:00Z";
+
+/// Runs the pinger of `region` at `TICK`: `Ok` when it passed, else the
+/// error type and message.
+async fn ping(runtime: &Runtime, region: &str) -> Result<Result<Value, (String, String)>> {
+    runtime.invoke(region, Component::Pinger, &tick(TICK)).await
+}
+
+/// West's pinger at `TICK`, which must fail and start a failover; returns
+/// the execution.
+async fn ping_starts(runtime: &Runtime) -> Result<String> {
+    let (kind, message) = match ping(runtime, WEST).await? {
+        Ok(report) => anyhow::bail!("the pinger passed: {report}"),
+        Err(failed) => failed,
+    };
+    assert_eq!(kind, "ActiveUnhealthy", "{message}");
+    let arn = message
+        .split("started the failover ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .ok_or_else(|| anyhow::anyhow!("no start in: {message}"))?;
+    Ok(arn.to_owned())
+}
+
+/// The StartExecution calls the bridge answered.
+async fn starts(runtime: &Runtime) -> Result<usize> {
+    Ok(runtime
+        .bridge_calls()
         .await?
-        .map_err(|(kind, message)| anyhow::anyhow!("the kicker failed: {kind}: {message}"))?;
-    Ok(kicks[0].clone())
+        .iter()
+        .filter(|c| c["operation"] == "StartExecution")
+        .count())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_active_region_going_dark_fails_over_through_the_kicker() -> Result<()> {
+async fn the_active_region_going_dark_fails_over_through_the_standbys_pinger() -> Result<()> {
     let runtime = east_dark().await?;
-    let event = runtime.alarm_fires(WEST).await?;
     runtime.bench.proxy().clear_log();
 
-    let kicked = kick(&runtime, &event).await?;
-    assert_eq!(kicked["decision"], "started", "{kicked}");
-    let arn = kicked["execution"].as_str().unwrap_or_default().to_owned();
-    assert!(arn.ends_with(":failover-1-1"), "{arn}");
+    let arn = ping_starts(&runtime).await?;
+    let tick_epoch = 1_767_225_660;
+    assert!(
+        arn.contains(":execution:mr-orders-failover:i")
+            && arn.ends_with(&format!("-g1-t{tick_epoch}")),
+        "incarnation, generation and tick: {arn}"
+    );
     let finished = runtime.finished(&arn).await?;
     assert_eq!(
         finished.status,
@@ -87,7 +121,7 @@ async fn the_active_region_going_dark_fails_over_through_the_kicker() -> Result<
         .filter_map(|l| l["init_ms"].as_f64())
         .collect();
     println!(
-        "REPORT transitions={} polls={} execution_ms={:.0} aws_calls={} ({}) sfn_calls={} lambda_invokes={} init_ms={:?}",
+        "REPORT transitions={} polls={} execution_ms={:.0} aws_calls={} ({}) sfn_calls={} ({}) lambda_invokes={} init_ms={:?}",
         finished.transitions(),
         finished.events_at("StateEntered", state::CHECK_SYNC).len(),
         finished.millis,
@@ -99,8 +133,17 @@ async fn the_active_region_going_dark_fails_over_through_the_kicker() -> Result<
         sfn.iter()
             .filter(|c| c["service"] == "states" && c["key"] == access_key(WEST).as_str())
             .count(),
+        sfn.iter()
+            .filter(|c| c["service"] == "states" && c["key"] == access_key(WEST).as_str())
+            .map(|c| c["operation"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+            .join(","),
         sfn.iter().filter(|c| c["service"] == "lambda").count(),
         init
+    );
+    assert!(
+        aws.iter().all(|e| e.operation != "PutMetricData"),
+        "no custom metric on the way"
     );
 
     let view = runtime.active_view().await?;
@@ -112,77 +155,104 @@ async fn the_active_region_going_dark_fails_over_through_the_kicker() -> Result<
     let notes = runtime.notifications(WEST).await?;
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert_eq!(notes[0]["outcome"], "swapped");
-    assert!(
-        notes[0]["summary"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("swapped")
-    );
     let path = finished.path();
-    assert_eq!(path.first().map(String::as_str), Some(state::CHECK_TARGET));
+    assert_eq!(
+        &path[..4],
+        [
+            state::CONFIRM,
+            state::IS_BLIP,
+            state::WAIT_TO_CONFIRM,
+            state::CHECK_TARGET
+        ],
+        "a probe, a wait, then the second probe with the checks: {path:?}"
+    );
     assert_eq!(path.last().map(String::as_str), Some(state::DONE));
     assert!(path.iter().any(|s| s == state::WAIT_FOR_SYNC), "{path:?}");
 
-    // A redelivered notification now finds its own region active.
-    let again = kick(&runtime, &event).await?;
-    assert_eq!(again["decision"], "own_region_active", "{again}");
+    // The same tick again (EventBridge delivers at least once): the public
+    // name now answers from west, so west's pinger is the active's, and it
+    // finds the new standby, east, dark: it fails so that a person hears.
+    let (kind, message) = ping(&runtime, WEST).await?.expect_err("east is dark");
+    assert_eq!(kind, "StandbyUnhealthy", "{message}");
+    assert_eq!(starts(&runtime).await?, 1, "one start");
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_standby_that_is_down_too_is_refused_and_the_notification_says_why() -> Result<()> {
+async fn a_standby_that_is_down_too_holds_one_execution_with_one_notice_then_swaps() -> Result<()> {
     let runtime = east_dark().await?;
     runtime
         .bench
         .fronts()
         .set_state(WEST, FrontState::Status(503))
         .await?;
-    let event = runtime.alarm_fires(WEST).await?;
-    let kicked = kick(&runtime, &event).await?;
-    assert_eq!(kicked["decision"], "standby_unhealthy", "{kicked}");
+    let arn = ping_starts(&runtime).await?;
+    // The execution holds: the notice says why, once.
+    let notice = loop {
+        let notes = runtime.notifications(WEST).await?;
+        if let Some(first) = notes.first() {
+            break first.clone();
+        }
+        anyhow::ensure!(
+            runtime.history(&arn).await?["status"] == "RUNNING",
+            "the execution ended instead of holding: {}",
+            runtime.history(&arn).await?
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(notice["outcome"], "held", "{notice}");
+    let summary = notice["summary"].as_str().unwrap_or_default();
+    assert!(
+        summary.contains("StandbyUnhealthy") && summary.contains("503"),
+        "{summary}"
+    );
+    assert!(
+        cas_calls(&runtime).is_empty(),
+        "no swap while the standby is down"
+    );
+    // A second failing tick finds the execution running: no second start.
+    let (_, message) = ping(&runtime, WEST).await?.expect_err("still failing");
+    assert!(message.contains("is running"), "{message}");
+    assert_eq!(starts(&runtime).await?, 1);
 
-    // Started anyway (as an operator could), the state machine refuses too.
-    let arn = runtime
-        .start_execution(WEST, "failover-1-1", &json!({"reason": "runtime"}))
+    // The standby recovers: the same execution swaps.
+    runtime
+        .bench
+        .fronts()
+        .set_state(WEST, FrontState::Up)
         .await?;
     let finished = runtime.finished(&arn).await?;
-    assert_eq!(finished.status, ExecutionStatus::Failed);
-    assert!(
-        finished.events_at("StateEntered", state::SWAP).is_empty(),
-        "no swap attempted"
+    assert_eq!(
+        finished.status,
+        ExecutionStatus::Succeeded,
+        "{:#?}",
+        finished.events
     );
-    let view = runtime.active_view().await?;
-    assert_eq!(view.active_region.as_ref().map(Region::as_str), Some(EAST));
-    assert_eq!(runtime.ledger().await?.generation, 1);
-    assert!(cas_calls(&runtime).is_empty());
-    // The kicker's refusal notice, then the state machine's.
-    let notes = runtime.notifications(WEST).await?;
-    assert_eq!(notes.len(), 2, "{notes:?}");
-    for note in &notes {
-        assert_eq!(note["outcome"], "refused");
-        let summary = note["summary"].as_str().unwrap_or_default();
-        assert!(
-            summary.contains("StandbyUnhealthy") && summary.contains("503"),
-            "{summary}"
-        );
-    }
-    assert_eq!(notes[0]["execution"], "", "the kicker started nothing");
+    assert!(!finished.events_at("StateEntered", state::HOLD).is_empty());
+    let outcomes: Vec<Value> = runtime
+        .notifications(WEST)
+        .await?
+        .iter()
+        .map(|n| n["outcome"].clone())
+        .collect();
+    assert_eq!(
+        outcomes,
+        [json!("held"), json!("swapped")],
+        "one notice per episode"
+    );
+    assert_eq!(runtime.ledger().await?.generation, 2);
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_active_region_answering_again_before_the_swap_stops_it() -> Result<()> {
+async fn an_active_region_answering_again_during_confirmation_ends_it_quietly() -> Result<()> {
     let runtime = east_dark().await?;
-    let event = runtime.alarm_fires(WEST).await?;
     runtime.bridge.hold(true).await?;
-    let kicked = kick(&runtime, &event).await?;
-    assert_eq!(kicked["decision"], "started", "{kicked}");
-    let arn = kicked["execution"].as_str().unwrap_or_default().to_owned();
-
-    // SNS redelivers while it runs: the same execution, nothing new.
-    let again = kick(&runtime, &event).await?;
-    assert_eq!(again["decision"], "already_kicked", "{again}");
-    assert_eq!(again["execution"].as_str(), Some(arn.as_str()));
+    let arn = ping_starts(&runtime).await?;
+    // The same tick delivered again while it runs: one execution at a time.
+    let (_, message) = ping(&runtime, WEST).await?.expect_err("failing");
+    assert!(message.contains(&format!("{arn} is running")), "{message}");
+    assert_eq!(starts(&runtime).await?, 1);
 
     runtime
         .bench
@@ -191,25 +261,25 @@ async fn an_active_region_answering_again_before_the_swap_stops_it() -> Result<(
         .await?;
     runtime.bridge.resume(&arn).await?;
     let finished = runtime.finished(&arn).await?;
-    assert_eq!(finished.status, ExecutionStatus::Failed);
-    let caught = finished.events_at("StateCaught", state::SWAP);
-    assert!(!caught.is_empty(), "{:#?}", finished.events);
+    assert_eq!(
+        finished.status,
+        ExecutionStatus::Succeeded,
+        "{:#?}",
+        finished.events
+    );
+    assert_eq!(
+        finished.path().last().map(String::as_str),
+        Some(state::ACTIVE_ANSWERED)
+    );
     assert!(
         finished
-            .events_at("StateFailed", state::SWAP)
-            .iter()
-            .any(|e| e["error"] == "ActiveStillHealthy")
+            .events_at("StateEntered", state::CHECK_TARGET)
+            .is_empty()
     );
     assert!(cas_calls(&runtime).is_empty(), "no change batch was sent");
-    let view = runtime.active_view().await?;
-    assert_eq!(view.active_region.as_ref().map(Region::as_str), Some(EAST));
-    let notes = runtime.notifications(WEST).await?;
-    assert_eq!(notes[0]["outcome"], "refused");
-    assert_eq!(
-        notes[0]["error"]
-            .as_str()
-            .map(|e| e.starts_with("ActiveStillHealthy")),
-        Some(true)
+    assert!(
+        runtime.notifications(WEST).await?.is_empty(),
+        "no page for a blip"
     );
     Ok(())
 }
@@ -222,9 +292,7 @@ async fn a_route53_throttle_on_the_first_try_is_retried_in_the_history() -> Resu
             .access_key(&access_key(WEST))
             .times(1),
     );
-    let event = runtime.alarm_fires(WEST).await?;
-    let kicked = kick(&runtime, &event).await?;
-    let arn = kicked["execution"].as_str().unwrap_or_default().to_owned();
+    let arn = ping_starts(&runtime).await?;
     let finished = runtime.finished(&arn).await?;
     assert_eq!(
         finished.status,
@@ -264,7 +332,9 @@ async fn two_executions_from_the_same_read_swap_once_and_the_loser_ends_as_a_no_
     let (a, b) = (runtime.finished(&a?).await?, runtime.finished(&b?).await?);
     assert_eq!(
         (&a.status, &b.status),
-        (&ExecutionStatus::Succeeded, &ExecutionStatus::Succeeded)
+        (&ExecutionStatus::Succeeded, &ExecutionStatus::Succeeded),
+        "{:#?}",
+        a.events
     );
 
     let cas = cas_calls(&runtime);
@@ -307,29 +377,33 @@ async fn two_executions_from_the_same_read_swap_once_and_the_loser_ends_as_a_no_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_manual_runbook_runs_the_same_checks_and_the_pause_stops_the_kicker() -> Result<()> {
+async fn the_manual_runbook_runs_the_same_checks_and_the_pause_stops_the_pinger() -> Result<()> {
     let runtime = Runtime::start().await?;
-    // Manual start while the active region answers: refused by the same check.
+    // Manual start while the active region answers: a blip, nothing done.
     let healthy = runtime
         .start_execution(WEST, "manual-1", &json!({"reason": "manual"}))
         .await?;
+    let finished = runtime.finished(&healthy).await?;
+    assert_eq!(finished.status, ExecutionStatus::Succeeded);
     assert_eq!(
-        runtime.finished(&healthy).await?.status,
-        ExecutionStatus::Failed
+        finished.path().last().map(String::as_str),
+        Some(state::ACTIVE_ANSWERED)
     );
     assert!(cas_calls(&runtime).is_empty());
 
-    // The pause: alarm actions disabled; the kicker then does nothing.
+    // The pause: the state machine's tag; the pinger then starts nothing.
     runtime
         .bench
         .fronts()
         .set_state(EAST, FrontState::Refuse)
         .await?;
     runtime.pause(WEST).await?;
-    let event = runtime.alarm_fires(WEST).await?;
-    assert_eq!(kick(&runtime, &event).await?["decision"], "paused");
+    let (kind, message) = ping(&runtime, WEST).await?.expect_err("failing");
+    assert_eq!(kind, "ActiveUnhealthy");
+    assert!(message.contains("paused"), "{message}");
+    assert_eq!(starts(&runtime).await?, 1, "only the manual start");
 
-    // Manual failover while the active region is dark: swapped, reason manual.
+    // A person's manual failover while paused and dark: swapped, reason manual.
     let dark = runtime
         .start_execution(WEST, "manual-2", &json!({"reason": "manual"}))
         .await?;
@@ -348,40 +422,124 @@ async fn the_manual_runbook_runs_the_same_checks_and_the_pause_stops_the_kicker(
         .iter()
         .map(|n| n["outcome"].clone())
         .collect();
-    assert_eq!(outcomes, [json!("refused"), json!("swapped")]);
+    assert_eq!(outcomes, [json!("swapped")]);
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_pinger_fails_exactly_when_the_active_name_does_not_answer() -> Result<()> {
+async fn the_pinger_fails_exactly_when_the_public_name_does_not_answer_and_arms_its_alarm()
+-> Result<()> {
     let runtime = Runtime::start().await?;
-    let tick = json!({"detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-01-01T00:00:00Z", "detail": {}});
-    let healthy = runtime
-        .invoke(WEST, Component::Pinger, &tick)
+    let healthy = ping(&runtime, WEST)
         .await?
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    assert_eq!(healthy["active"]["region"], EAST, "{healthy}");
-    assert_eq!(
-        healthy["standby"]["region"], WEST,
-        "the ponger of each region answers"
-    );
-    assert_eq!(healthy["region_healthy"], true);
+    assert_eq!(healthy["public"]["region"], EAST, "{healthy}");
+    assert_eq!(healthy["role"], "standby");
+    // The alarm was just created: its actions stay off until it is OK.
+    let armed = |runtime: &Runtime| -> usize {
+        runtime
+            .aws_log()
+            .iter()
+            .filter(|e| e.operation == "EnableAlarmActions" && e.region == WEST)
+            .count()
+    };
+    assert_eq!(armed(&runtime), 0);
+    runtime.cloudwatch[WEST]
+        .set_alarm_state()
+        .alarm_name(runtime.names.alarm())
+        .state_value(aws_sdk_cloudwatch::types::StateValue::Ok)
+        .state_reason("a good datapoint")
+        .send()
+        .await?;
+    ping(&runtime, WEST)
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    assert_eq!(armed(&runtime), 1);
+    let alarm = runtime.cloudwatch[WEST]
+        .describe_alarms()
+        .alarm_names(runtime.names.alarm())
+        .send()
+        .await?;
+    assert_eq!(alarm.metric_alarms()[0].actions_enabled(), Some(true));
     runtime
         .bench
         .fronts()
         .set_state(EAST, FrontState::Refuse)
         .await?;
-    let failed = runtime.invoke(WEST, Component::Pinger, &tick).await?;
+    let failed = ping(&runtime, WEST).await?;
     assert_eq!(
         failed.map_err(|(kind, _)| kind),
         Err("ActiveUnhealthy".to_owned())
     );
-    let metrics: Vec<_> = runtime
-        .aws_log()
-        .into_iter()
-        .filter(|e| e.operation == "PutMetricData" && e.region == WEST)
-        .collect();
-    assert_eq!(metrics.len(), 2, "one custom metric per ping: {metrics:?}");
-    assert!(metrics.iter().all(|e| e.status == 200));
+    assert!(
+        runtime
+            .aws_log()
+            .iter()
+            .all(|e| e.operation != "PutMetricData"),
+        "no custom metric"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_two_automatic_swaps_in_a_day_the_circuit_breaker_pauses_both_regions() -> Result<()>
+{
+    use multiregion_core::swap::{RetryPolicy, SwapRequest, swap};
+    let runtime = Runtime::start().await?;
+    // Two automatic swaps in the last hour (a failover and a failback), as
+    // a partition between the regions would cause; the cooldown has passed.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    for (target, ago) in [(WEST, 3600), (EAST, 1800)] {
+        let request = SwapRequest {
+            target: Region::new(target)?,
+            reason: Reason::Runtime,
+            execution: None,
+            epoch: now - ago,
+        };
+        swap(
+            &runtime.route53,
+            &runtime.pair,
+            &request,
+            RetryPolicy::default(),
+        )
+        .await?;
+    }
+    assert_eq!(runtime.ledger().await?.recent_automatic.len(), 2);
+    runtime
+        .bench
+        .fronts()
+        .set_state(EAST, FrontState::Refuse)
+        .await?;
+    runtime.bench.proxy().clear_log();
+    let arn = ping_starts(&runtime).await?;
+    let notice = loop {
+        if let Some(first) = runtime.notifications(WEST).await?.first() {
+            break first.clone();
+        }
+        anyhow::ensure!(
+            runtime.history(&arn).await?["status"] == "RUNNING",
+            "the execution ended instead of holding"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(notice["outcome"], "held", "{notice}");
+    let summary = notice["summary"].as_str().unwrap_or_default();
+    assert!(summary.contains("circuit breaker"), "{summary}");
+    for region in [EAST, WEST] {
+        let tags = runtime.sfn[region]
+            .list_tags_for_resource()
+            .resource_arn(runtime.state_machine_arn(region)?)
+            .send()
+            .await?;
+        let flag = tags
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some(multiregion_core::automation::TAG))
+            .and_then(|t| t.value());
+        assert_eq!(flag, Some("circuit-breaker"), "{region}");
+    }
+    assert!(cas_calls(&runtime).is_empty(), "no third swap");
     Ok(())
 }

@@ -113,9 +113,7 @@ impl Resolved {
 
     /// The deployment contract every function of both regions gets.
     pub fn deployment(&self, deployments: [&RegionDeployment; 2]) -> multiregion_core::Deployment {
-        use multiregion_core::deployment::{
-            CONTRACT_VERSION, DEFAULT_METRIC_NAMESPACE, DeployedRegion, Target,
-        };
+        use multiregion_core::deployment::{CONTRACT_VERSION, DeployedRegion, Target};
         let names = &self.spec.names;
         let region = |spec: &super::validate::RegionSpec, deployment: &RegionDeployment| {
             let target = |t: &Option<multiregion_core::AliasTarget>| Target {
@@ -154,9 +152,9 @@ impl Resolved {
             health_path: self.spec.health_path.clone(),
             probe_timeout_ms: u64::from(self.spec.settings.health_check.timeout_ms),
             cooldown_seconds: u64::from(self.spec.settings.failover.cooldown_seconds),
-            notification_max_age_seconds: 600,
+            interval_seconds: self.spec.settings.health_check.interval_seconds,
+            max_automatic_swaps_per_day: multiregion_core::deployment::DEFAULT_MAX_AUTOMATIC_SWAPS,
             alarm_name: names.alarm(),
-            metric_namespace: DEFAULT_METRIC_NAMESPACE.to_owned(),
             regions: [
                 region(&self.spec.primary, deployments[0]),
                 region(&self.spec.secondary, deployments[1]),

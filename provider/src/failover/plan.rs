@@ -360,7 +360,7 @@ pub fn runtime_warnings(config: &FailoverState<'_>) -> Vec<(String, String)> {
     if config.handler_package.is_null() {
         warnings.push((
             "No handler package: nothing fails over by itself".to_owned(),
-            "Without handler_package no runtime (pingers, alarms, kickers, state machines) is deployed: the records can only be swapped by setting active_region.".to_owned(),
+            "Without handler_package no runtime (pingers, paging alarms, state machines) is deployed: the records can only be swapped by setting active_region.".to_owned(),
         ));
     }
     if let Value::Value(package) = &config.handler_package

@@ -88,15 +88,12 @@ where
     [first, second]
 }
 
-/// Ensures the apparatus of both regions. `paused`: the prior state saw a
-/// pause by hand; each region whose alarm actions are still disabled keeps
-/// them so.
+/// Ensures the apparatus of both regions.
 pub async fn ensure(
     shared: &Shared,
     resolved: &Resolved,
     deployments: [&RegionDeployment; 2],
     package: &Package,
-    paused: bool,
 ) -> ([Option<ApparatusState>; 2], Vec<ApparatusError>) {
     let inputs = Inputs::new(shared, resolved, deployments).await;
     let results = both(
@@ -104,7 +101,7 @@ pub async fn ensure(
         resolved,
         deployments,
         package,
-        |context| async move { context.ensure(paused).await },
+        |context| async move { context.ensure().await },
     )
     .await;
     split(results)
@@ -251,8 +248,7 @@ pub async fn converge(
         write_state(state, resolved, None, [None, None], &[]);
         return true;
     };
-    let paused = prior.is_some_and(|p| p.automatic_failover_paused == Value::Value(true));
-    let (found, errors) = ensure(shared, resolved, deployments, &package, paused).await;
+    let (found, errors) = ensure(shared, resolved, deployments, &package).await;
     write_state(
         state,
         resolved,

@@ -93,10 +93,10 @@ fn health_check_block() -> Block {
             "How the runtime detects that the active name stopped answering. Absent: the defaults; `effective_health_check` shows the values in effect.",
         ),
         attributes: map! {
-            "interval_seconds" => number(Optional, "Seconds between two runs of each region's pinger, and the alarm's period: a multiple of 60, from 60 to 3600. Default: `60`."),
-            "evaluation_periods" => number(Optional, "Periods the failover alarm looks at, 1 to 10. Default: `2`."),
-            "datapoints_to_alarm" => number(Optional, "Failing periods among `evaluation_periods` that raise the alarm, 1 to `evaluation_periods`. Default: `2`."),
-            "timeout_ms" => number(Optional, "Timeout of one health probe, 100 to 25000 ms (below the pinger's 30 s timeout, with 5 s left to publish its metric). Default: `5000`."),
+            "interval_seconds" => number(Optional, "Seconds between two runs of each region's pinger, and the paging alarm's period: a multiple of 60, from 60 to 3600. Default: `60`."),
+            "evaluation_periods" => number(Optional, "Periods the paging alarm looks at, 1 to 10. Default: `2`."),
+            "datapoints_to_alarm" => number(Optional, "Failing periods among `evaluation_periods` that raise the paging alarm, 1 to `evaluation_periods`. Default: `2`."),
+            "timeout_ms" => number(Optional, "Timeout of one health probe, 100 to 25000 ms (below the pinger's 30 s timeout, with 5 s left after its probes). Default: `2000` (each probe on the failover path can take the whole timeout, and the computed worst case counts it three times)."),
         },
         ..Default::default()
     }
@@ -108,9 +108,11 @@ fn failover_block() -> Block {
             "How the runtime fails over, and planned switchovers. Absent: the defaults; `effective_failover` shows the values in effect.",
         ),
         attributes: map! {
-            "automatic" => boolean(Optional, "Whether the runtime fails over by itself (the failover alarms' actions are enabled). Default: `true`. \
-                Pausing by hand (disabling the alarms' actions, see the runbook) shows as `automatic_failover_paused`; apply never re-enables it silently."),
-            "cooldown_seconds" => number(Optional, "Seconds after a swap (the ledger written at create counts) before the runtime fails over again, 0 to 604800. Default: `900`."),
+            "automatic" => boolean(Optional, "Whether the runtime fails over by itself. Default: `true`. `false` tags each region's state machine with \
+                `multiregion:automatic-failover = off`: the standby's pinger then starts no failover, and a running one swaps nothing; `true` removes that tag. \
+                The tag is the flag the pinger and the state machine read in their own region. A pause by hand (the same tag set to `paused`, see \
+                `automatic_failover_paused`) is not Terraform's: apply never removes it, whatever `automatic` says."),
+            "cooldown_seconds" => number(Optional, "Seconds after a swap before the runtime fails over again, 0 to 604800. Default: `900`."),
             "force_switchover" => boolean(Optional, "Let a planned switchover (`active_region`) proceed even though the target region failed apply's health check: 3 probes of the standby name over 10 s, from where Terraform runs, each answered by the target region's ponger. \
                 The only exception to \"never move traffic to a region not just seen healthy\"; plans warn while it is set, and changing it alone changes nothing in AWS. Default: `false`."),
         },
@@ -156,30 +158,35 @@ fn monthly_cost_type() -> AttributeType {
     })
 }
 
-/// `detection_time_seconds`, with its formula.
-const DETECTION_TIME: &str = "Worst case, in seconds, from the moment the active name stops answering to the moment the standby region's kicker \
-    starts its state machine, from `effective_health_check`: `(datapoints_to_alarm + 1) × interval_seconds + 60 + 60 + ceil(timeout_ms / 1000)`. \
-    The alarm needs `datapoints_to_alarm` failing periods, and an outage that begins just after a successful ping leaves that period healthy (hence the `+ 1`); \
-    Lambda publishes the last period's metrics up to 60 s after the ping; CloudWatch evaluates the alarm once a minute (60 s); the kicker probes the active \
-    name once more, which can take the whole probe timeout. SNS's and Lambda's asynchronous delivery have no documented latency and count as zero. \
-    With the defaults: `(2 + 1) × 60 + 60 + 60 + 5 = 305`. Known at plan; with `failover.automatic = false` it is how long the alarm takes, but nothing acts on it.";
+/// `detection_time_seconds`. The formula and its terms are the core's
+/// (`multiregion_core::estimate::detection_time_seconds`).
+const DETECTION_TIME: &str = "Worst case, in seconds, from the moment the active name stops answering to the moment the standby region's pinger \
+    has seen its probe fail and starts its state machine, from `effective_health_check`: `interval_seconds + 60 + ceil(timeout_ms / 1000)`. \
+    The next tick comes `interval_seconds` after the last good one, and up to 60 s later, because EventBridge runs a scheduled rule \
+    \"within the minute\", not on its 0th second; the probe then fails within its timeout. A bound, not a typical figure (with ticks on a steady \
+    second the gap is the interval). No alarm is on that path: the paging alarm only pages a person. With the defaults: `60 + 60 + 2 = 122`. \
+    Known at plan; with `failover.automatic = false` nothing acts on the failed probe.";
 
 /// `swap_budget_seconds`, with its formula.
-const SWAP_BUDGET: &str = "Worst case, in seconds, of the failover state machine from its start to the public name answering from the new region, \
-    without faults: `6 × ceil(timeout_ms / 1000) + 142`. That is two probes (the target's check, and the re-probe just before the compare-and-swap), \
-    `60` for Route 53 to report the change INSYNC (polled every 10 s), `82` for the verification retries (10 s, then 1.5 times longer each: \
-    10 + 15 + 22.5 + 33.75 = 81.25, until they cover the alias record's 60 s TTL after INSYNC), and four verification probes that may each time out. \
-    With the defaults: `2 × 5 + 60 + 82 + 4 × 5 = 172`. Clients see an outage of at most `detection_time_seconds + swap_budget_seconds`.";
+const SWAP_BUDGET: &str = "Worst case, in seconds, of the failover state machine from its start to the first client answered by the new region, \
+    without faults: `3 × ceil(timeout_ms / 1000) + 10 + 60`. That is the first confirmation probe, the 10 s between the two confirmations, \
+    the second confirmation with the standby's probe (made at once), the re-probe just before the compare-and-swap, and Route 53's \
+    \"within 60 seconds\" to every name server, which is its figure under normal conditions, not a guarantee. Record reads, the swap and state \
+    transitions have no documented latency and count as zero. With the defaults: `3 × 2 + 10 + 60 = 76`. The first client is answered by the \
+    new region within `detection_time_seconds + swap_budget_seconds` (198 s with the defaults); a client whose resolver cached the old answer \
+    moves up to the alias record's 60 s TTL later.";
 
 /// `monthly_cost_usd`, with what it counts.
 const MONTHLY_COST: &str = "Estimated monthly cost of the failover runtime in both regions, in US dollars, as decimal strings with six places \
-    (`\"2.463272\"`; Terraform numbers are integers here): `without_free_tier` at list prices, `with_free_tier` after each service's monthly free tier \
-    (the API Gateway one only lasts an account's first 12 months; the others are permanent). It counts, for a 730-hour month: one pinger run per region every \
-    `interval_seconds` (a free EventBridge scheduled event, one `PutMetricData`, and two probes: two API Gateway requests and two ponger runs), Lambda \
-    requests and compute at 128 MB (150 ms a pinger run, 10 ms a ponger run, 200 ms a failover step), the log lines they ingest, one alarm and one custom \
-    metric per region, and one failover a month (its Step Functions state transitions, Lambda runs and three SNS publishes). Prices are the US East \
-    (N. Virginia) list prices of the core library's pricing table, which names the source of each (`handlers/core/src/estimate/pricing.rs`). \
-    Not counted: your API's own traffic, the hosted zone (it exists before this resource) and data transfer. With the defaults: `2.463272` and `0.000000`.";
+    (`\"0.481223\"`; Terraform numbers are integers here): `without_free_tier` at list prices, `with_free_tier` after each service's monthly free tier \
+    (the API Gateway one only lasts an account's first 12 months; the others are permanent). It counts, for a 730-hour month: one pinger run per region \
+    every `interval_seconds` (a free EventBridge scheduled event); the standby's probe of the public name at every tick and the active's probes of both \
+    names every 15 minutes (API Gateway requests, ponger runs, and the data they move between regions at $0.02 per GB, 6 KB a probe); Lambda requests \
+    and compute at 128 MB (150 ms a probing pinger run, 5 ms an idle one, 10 ms a ponger run, 200 ms a failover step); the log lines they ingest; one \
+    paging alarm per region on one metric; and one failover a month (its Step Functions state transitions, Lambda runs and two SNS publishes). Prices \
+    are the US East (N. Virginia) list prices of the core library's pricing table, which names the source of each \
+    (`handlers/core/src/estimate/pricing.rs`). Not counted: your API's own traffic and the hosted zone (it exists before this resource). \
+    With the defaults: `0.481223` and `0.005548`.";
 
 fn last_failover_type() -> AttributeType {
     AttributeType::Object(map! {
@@ -219,7 +226,13 @@ pub fn schema() -> Schema {
         "handler_package_sha256" => string(Computed, "SHA-256 over the handler package's zips; a change updates the functions' code in place."),
         "effective_health_check" => attr(effective_health_check_type(), Computed, "The `health_check` settings in effect, defaults included.".to_owned()),
         "effective_failover" => attr(effective_failover_type(), Computed, "The `failover` settings in effect, defaults included.".to_owned()),
-        "automatic_failover_paused" => boolean(Computed, "Whether automation is paused by hand: a failover alarm's actions are disabled while `failover.automatic` is true. Apply keeps it paused; enable the alarms' actions to resume."),
+        "automatic_failover_paused" => boolean(Computed, "Whether automatic failover is paused by a person (or by the runtime's circuit breaker): the tag \
+            `multiregion:automatic-failover` is set to `paused` (any value but Terraform's `off` counts) on a region's state machine. The pinger and the state machine \
+            of that region then start and complete no failover. Apply never removes the pause. Pause both regions with \
+            `for r in <primary region> <secondary region>; do aws stepfunctions tag-resource --region $r --resource-arn arn:aws:states:$r:<account>:stateMachine:mr-<name>-failover --tags key=multiregion:automatic-failover,value=paused; done`, \
+            and resume by removing the tag in both regions: \
+            `for r in <primary region> <secondary region>; do aws stepfunctions untag-resource --region $r --resource-arn arn:aws:states:$r:<account>:stateMachine:mr-<name>-failover --tag-keys multiregion:automatic-failover; done` \
+            (the state machines' ARNs are the blocks' `state_machine_arn`). The next refresh shows the change."),
         "apparatus_status" => string(Computed, "Whether the runtime's pieces in both regions are all there and run the handler package's code: `ok`, or what is missing or different (the next apply repairs it)."),
         "detection_time_seconds" => number(Computed, DETECTION_TIME),
         "swap_budget_seconds" => number(Computed, SWAP_BUDGET),

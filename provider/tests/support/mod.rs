@@ -9,6 +9,10 @@ use multiregion_bench::Bench;
 use multiregion_bench::seed::{Seeded, sdk_config, zone_and_certificates};
 use multiregion_bench::terraform::Workdir;
 
+mod runtime;
+#[allow(unused_imports)]
+pub use runtime::*;
+
 pub const EAST: &str = "us-east-1";
 pub const WEST: &str = "us-west-2";
 pub const ZONE: &str = "example.com";
@@ -460,82 +464,6 @@ impl World {
     /// SDK configuration for `region`.
     pub async fn sdk(&self, region: &str) -> aws_config::SdkConfig {
         sdk_config(&self.bench, region, "inspector").await
-    }
-
-    /// The runtime's leftovers.
-    pub async fn sweep_runtime(&self) -> Result<Vec<String>> {
-        let mut left = Vec::new();
-        for region in [EAST, WEST] {
-            let config = self.sdk(region).await;
-            let lambda = aws_sdk_lambda::Client::new(&config);
-            for function in lambda.list_functions().send().await?.functions() {
-                left.push(format!(
-                    "{region} function {}",
-                    function.function_name().unwrap_or_default()
-                ));
-            }
-            for component in ["kicker", "pinger", "ponger"] {
-                let name = format!("mr-orders-{component}");
-                if lambda
-                    .get_policy()
-                    .function_name(&name)
-                    .send()
-                    .await
-                    .is_ok()
-                {
-                    left.push(format!("{region} permissions of {name}"));
-                }
-                if lambda
-                    .get_function_event_invoke_config()
-                    .function_name(&name)
-                    .send()
-                    .await
-                    .is_ok()
-                {
-                    left.push(format!("{region} event-invoke config of {name}"));
-                }
-            }
-            let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
-            for group in logs.describe_log_groups().send().await?.log_groups() {
-                left.push(format!(
-                    "{region} log group {}",
-                    group.log_group_name().unwrap_or_default()
-                ));
-            }
-            let sns = aws_sdk_sns::Client::new(&config);
-            for topic in sns.list_topics().send().await?.topics() {
-                left.push(format!(
-                    "{region} topic {}",
-                    topic.topic_arn().unwrap_or_default()
-                ));
-            }
-            for subscription in sns.list_subscriptions().send().await?.subscriptions() {
-                left.push(format!(
-                    "{region} subscription {}",
-                    subscription.endpoint().unwrap_or_default()
-                ));
-            }
-            let events = aws_sdk_eventbridge::Client::new(&config);
-            for rule in events.list_rules().send().await?.rules() {
-                left.push(format!("{region} rule {}", rule.name().unwrap_or_default()));
-            }
-            let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
-            for alarm in cloudwatch.describe_alarms().send().await?.metric_alarms() {
-                left.push(format!(
-                    "{region} alarm {}",
-                    alarm.alarm_name().unwrap_or_default()
-                ));
-            }
-            let sfn = aws_sdk_sfn::Client::new(&config);
-            for machine in sfn.list_state_machines().send().await?.state_machines() {
-                left.push(format!("{region} state machine {}", machine.name()));
-            }
-        }
-        let iam = aws_sdk_iam::Client::new(&self.sdk(EAST).await);
-        for role in iam.list_roles().send().await?.roles() {
-            left.push(format!("IAM role {}", role.role_name()));
-        }
-        Ok(left)
     }
 }
 

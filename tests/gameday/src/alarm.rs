@@ -19,8 +19,9 @@
 //! and "ignore": <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html>).
 //! At least `DatapointsToAlarm` breaching periods make ALARM, fewer make OK
 //! ("M out of N"). A change of state is written with `SetAlarmState`, so the
-//! state, its reason and its time (on the bench's clock) live in CloudWatch,
-//! where the kicker reads them.
+//! state, its reason and its time (on the bench's clock) live in CloudWatch.
+//! When the alarm goes to ALARM with its actions enabled, CloudWatch
+//! publishes [`notification`] to each `AlarmActions` topic: the page.
 
 use anyhow::{Context, Result, bail};
 use aws_sdk_cloudwatch::types::{ComparisonOperator, MetricAlarm, StateValue, Statistic};
@@ -29,6 +30,7 @@ use multiregion_bench::clock::EpochMs;
 use multiregion_core::estimate::figures::{
     ALARM_EVALUATION_INTERVAL_SECONDS, LAMBDA_METRIC_DELAY_SECONDS,
 };
+use serde_json::{Value, json};
 
 /// How often an alarm is evaluated, in milliseconds.
 pub const EVALUATION_INTERVAL_MS: EpochMs = (ALARM_EVALUATION_INTERVAL_SECONDS * 1000) as EpochMs;
@@ -194,4 +196,47 @@ pub async fn evaluate(
         alarm: describe(cloudwatch, name).await?,
         window,
     }))
+}
+
+/// The message CloudWatch publishes to an alarm action topic (the fields
+/// of "Amazon SNS notification" in the CloudWatch alarm docs).
+pub fn notification(alarm: &MetricAlarm, region: &str, account: &str, old_state: &str) -> Value {
+    let changed = alarm
+        .state_updated_timestamp()
+        .and_then(|t| t.to_millis().ok())
+        .unwrap_or_default();
+    json!({
+        "AlarmName": alarm.alarm_name(),
+        "AlarmDescription": alarm.alarm_description(),
+        "AWSAccountId": account,
+        "AlarmConfigurationUpdatedTimestamp": alarm
+            .alarm_configuration_updated_timestamp()
+            .and_then(|t| t.to_millis().ok())
+            .map(notification_time),
+        "NewStateValue": alarm.state_value().map(|s| s.as_str()),
+        "NewStateReason": alarm.state_reason(),
+        "StateChangeTime": notification_time(changed),
+        "Region": region,
+        "AlarmArn": alarm.alarm_arn(),
+        "OldStateValue": old_state,
+        "Trigger": {
+            "MetricName": alarm.metric_name(),
+            "Namespace": alarm.namespace(),
+            "Statistic": alarm.statistic().map(|s| s.as_str().to_uppercase()),
+            "Dimensions": alarm.dimensions().iter().map(|d| json!({"name": d.name(), "value": d.value()})).collect::<Vec<_>>(),
+            "Period": alarm.period(),
+            "EvaluationPeriods": alarm.evaluation_periods(),
+            "DatapointsToAlarm": alarm.datapoints_to_alarm(),
+            "ComparisonOperator": alarm.comparison_operator().map(|c| c.as_str()),
+            "Threshold": alarm.threshold(),
+            "TreatMissingData": alarm.treat_missing_data(),
+        },
+    })
+}
+
+/// (`2026-11-24T03:07:55.123+0000`).
+pub fn notification_time(ms: EpochMs) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string())
+        .unwrap_or_default()
 }

@@ -5,8 +5,8 @@
 //! the generated state machine in aws-local-stepfunctions); the harness
 //! plays only what the emulator lacks, one module each: the pinger's
 //! schedule ([`crate::schedule`]), Lambda's asynchronous invocation and
-//! metrics ([`crate::lambda`]), the alarm's evaluation ([`crate::alarm`]),
-//! SNS's delivery to the kicker ([`crate::sns`]); Route 53 propagation and
+//! metrics ([`crate::lambda`]), the paging alarm's evaluation and its
+//! notification ([`crate::alarm`]); Route 53 propagation and
 //! the DNS TTL are the bench's, set from the documented figures
 //! ([`crate::runtime::Options::virtual_at`]).
 //!
@@ -31,13 +31,10 @@ use crate::lambda::{self, LAMBDA_SERVICE_KEY, Lambda, Outcome};
 use crate::outage::{Outage, Watch};
 use crate::runtime::{ACCOUNT, Options, Runtime};
 use crate::schedule::{self, Schedule};
-use crate::sns::{self, Delivery};
 use crate::timeline::{Kind, Timeline};
 
 /// The access key EventBridge's invocations are signed with.
 pub const EVENTS_KEY: &str = "AKIDEVENTBRIDGE";
-/// The access key SNS's deliveries are signed with.
-pub const SNS_KEY: &str = "AKIDSNS";
 /// The access key CloudWatch's own calls (the evaluation) are signed with.
 pub const CLOUDWATCH_KEY: &str = "AKIDCLOUDWATCH";
 /// Real time the harness waits for the clock before calling an actor stuck.
@@ -51,7 +48,6 @@ pub(crate) enum Agenda {
     Evaluate {
         region: String,
     },
-    Deliver(Delivery),
     /// Lambda's own retry of an asynchronous invocation whose function
     /// failed.
     Retry(Queued),
@@ -68,25 +64,32 @@ pub(crate) struct Queued {
     attempt: u32,
     /// When Lambda accepted the event.
     accepted: EpochMs,
-    /// For the kicker: when SNS published the message, and its failed
-    /// deliveries before Lambda accepted it.
-    published: EpochMs,
-    failures: u32,
 }
 
-/// A kicker's decision.
+/// A pinger's failed tick that named a failover: it started it (or found
+/// the same tick's start), or found it running.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Kicked {
+pub struct Started {
     /// When.
     pub at: EpochMs,
-    /// The kicker's region.
+    /// The pinger's region.
     pub region: String,
-    /// Its decision (`started`, `own_region_active`, `cooldown`, ...).
-    pub decision: String,
-    /// Why.
-    pub detail: String,
-    /// The execution started or found.
-    pub execution: Option<String>,
+    /// The execution.
+    pub execution: String,
+    /// Started (or the same tick's); `false`: found running.
+    pub started: bool,
+}
+
+/// A page: the paging alarm's notification, as CloudWatch publishes it to
+/// the region's notification topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// When.
+    pub at: EpochMs,
+    /// The alarm's region.
+    pub region: String,
+    /// The topic.
+    pub topic: String,
 }
 
 /// A game day in progress.
@@ -102,23 +105,26 @@ pub struct GameDay {
     seq: u64,
     cloudwatch: HashMap<String, aws_sdk_cloudwatch::Client>,
     sns: HashMap<String, aws_sdk_sns::Client>,
+    lambda_api: HashMap<String, aws_sdk_lambda::Client>,
     pub(crate) outages: HashMap<String, Outage>,
     pub(crate) client: Prober,
     pub(crate) watch: Option<Watch>,
-    /// Answers the client got (each ran a ponger).
+    /// Answers the clients got (each ran a ponger).
     pub client_answers: usize,
+    /// New clients made so far.
+    pub(crate) new_clients: u64,
     pinging: HashMap<String, Option<Kind>>,
     /// What happened.
     pub timeline: Timeline,
-    /// Every kicker decision.
-    pub kicks: Vec<Kicked>,
-    /// Deliver every notification twice ([`sns`]: standard topics deliver
-    /// at least once).
-    pub duplicate_deliveries: bool,
-    /// The pinger's asynchronous invocation configuration.
-    pub pinger_async: lambda::AsyncConfig,
-    /// The kicker's asynchronous invocation configuration.
-    pub kicker_async: lambda::AsyncConfig,
+    /// Every failed tick that named a failover.
+    pub starts: Vec<Started>,
+    /// Every page.
+    pub pages: Vec<Page>,
+    /// Deliver every tick twice (EventBridge delivers at least once).
+    pub duplicate_ticks: bool,
+    /// The pinger's asynchronous invocation configuration, per region, as
+    /// deployed.
+    pub pinger_async: HashMap<String, lambda::AsyncConfig>,
 }
 
 impl GameDay {
@@ -159,6 +165,7 @@ impl GameDay {
         let mut cloudwatch = HashMap::new();
         let mut metrics = HashMap::new();
         let mut sns = HashMap::new();
+        let mut lambda_api = HashMap::new();
         let mut schedules = BTreeMap::new();
         for endpoints in &runtime.pair.regions {
             let region = endpoints.region.as_str().to_owned();
@@ -173,7 +180,11 @@ impl GameDay {
             );
             sns.insert(
                 region.clone(),
-                aws_sdk_sns::Client::new(&sdk(SNS_KEY).await),
+                aws_sdk_sns::Client::new(&sdk(CLOUDWATCH_KEY).await),
+            );
+            lambda_api.insert(
+                region.clone(),
+                aws_sdk_lambda::Client::new(&sdk("setup").await),
             );
             let rule = runtime.names.schedule_rule();
             schedules.insert(
@@ -181,16 +192,7 @@ impl GameDay {
                 schedule::read(bench, &region, &rule, phase_ms).await?,
             );
         }
-        let client = Prober::new(ProbeSettings {
-            health_path: runtime.deployment.health_path.clone(),
-            timeout: Duration::from_secs(2),
-            resolver: Resolver::TestService {
-                url: bench.resolver_url_for("client"),
-            },
-            trust: Trust::TestCa {
-                pem: bench.ca_path().to_owned(),
-            },
-        })?;
+        let client = client(&runtime, "client")?;
         let lambda = Lambda::new(bench.endpoint_url(), runtime.names.clone(), metrics);
         let mut game = GameDay {
             actor,
@@ -200,21 +202,27 @@ impl GameDay {
             seq: 0,
             cloudwatch,
             sns,
+            lambda_api,
             outages: HashMap::new(),
             client,
             watch: None,
             client_answers: 0,
+            new_clients: 0,
             pinging: HashMap::new(),
             timeline: Timeline {
                 origin: now,
                 ..Timeline::default()
             },
-            kicks: Vec::new(),
-            duplicate_deliveries: false,
-            pinger_async: lambda::PINGER,
-            kicker_async: lambda::KICKER,
+            starts: Vec::new(),
+            pages: Vec::new(),
+            duplicate_ticks: false,
+            pinger_async: HashMap::new(),
             runtime,
         };
+        for region in game.schedules.keys().cloned().collect::<Vec<_>>() {
+            let config = game.deployed_async_config(&region).await?;
+            game.pinger_async.insert(region, config);
+        }
         let first_evaluation = (now / EVALUATION_INTERVAL_MS + 1) * EVALUATION_INTERVAL_MS;
         for (region, schedule) in game.schedules.clone() {
             game.plan(
@@ -228,10 +236,8 @@ impl GameDay {
         Ok(game)
     }
 
-    /// Starts a game day ([`GameDay::start`]) and lets it settle: a fresh
-    /// deployment's alarms fire once on missing data (no pinger has run yet)
-    /// and the kickers refuse (the active region answers); after five
-    /// minutes both alarms are OK again.
+    /// Starts a game day ([`GameDay::start`]) and lets it settle for five
+    /// minutes: every pinger has run and armed its alarm.
     pub async fn settled(options: Options) -> Result<GameDay> {
         let mut game = GameDay::start(options, 0).await?;
         game.run_for(Duration::from_secs(300)).await?;
@@ -336,16 +342,17 @@ impl GameDay {
                     },
                 );
                 let event = schedule.event(now, &region, ACCOUNT);
-                self.run_queued(Queued {
+                let queued = Queued {
                     region,
                     component: Component::Pinger,
                     event,
                     attempt: 0,
                     accepted: now,
-                    published: now,
-                    failures: 0,
-                })
-                .await?;
+                };
+                if self.duplicate_ticks {
+                    self.run_queued(queued.clone()).await?;
+                }
+                self.run_queued(queued).await?;
             }
             Agenda::Evaluate { region } => {
                 self.plan(
@@ -357,25 +364,59 @@ impl GameDay {
                 self.lambda.publish_metrics(now).await?;
                 self.evaluate(&region, now).await?;
             }
-            Agenda::Deliver(delivery) => self.deliver(delivery, now).await?,
             Agenda::Retry(queued) => self.run_queued(queued).await?,
             Agenda::ClientProbe => self.client_probe(now).await,
         }
         Ok(())
     }
 
+    /// The pinger's event-invoke configuration in `region`, read from what
+    /// was deployed (Lambda's defaults when there is none: two retries, six
+    /// hours).
+    async fn deployed_async_config(&self, region: &str) -> Result<lambda::AsyncConfig> {
+        let function = self.runtime.names.function(Component::Pinger);
+        let client = &self.lambda_api[region];
+        if client
+            .get_function()
+            .function_name(&function)
+            .send()
+            .await
+            .is_err()
+        {
+            // The runtime's own set-up (not an apply) deploys no function
+            // to AWS; it stands for the provider, whose setting this is.
+            return Ok(lambda::PINGER);
+        }
+        let found = client
+            .get_function_event_invoke_config()
+            .function_name(&function)
+            .send()
+            .await;
+        match found {
+            Ok(config) => Ok(lambda::AsyncConfig {
+                max_event_age: Duration::from_secs(
+                    config.maximum_event_age_in_seconds().unwrap_or(21_600) as u64,
+                ),
+                max_retry_attempts: config.maximum_retry_attempts().unwrap_or(2) as u32,
+            }),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                Ok(lambda::DEFAULT_ASYNC)
+            }
+            Err(e) => Err(e).with_context(|| format!("reading {function}'s event invoke config")),
+        }
+    }
+
     /// Runs an event from Lambda's asynchronous queue: EventBridge's tick of
-    /// the pinger, SNS's notification to the kicker, or Lambda's retry of
-    /// either. A function error is retried per the function's
-    /// [`lambda::AsyncConfig`]: one minute before the first retry, two
-    /// before the second (as Lambda documents), and never once the event is
-    /// older than `MaximumEventAgeInSeconds`.
+    /// the pinger, or Lambda's retry of it. A function error is retried per
+    /// the function's deployed [`lambda::AsyncConfig`]: one minute before the
+    /// first retry, two before the second (as Lambda documents), and never
+    /// once the event is older than `MaximumEventAgeInSeconds`.
     async fn run_queued(&mut self, queued: Queued) -> Result<()> {
         let now = self.now();
-        let (caller, key, config) = match queued.component {
-            Component::Kicker => ("sns", SNS_KEY, self.kicker_async),
-            _ => ("events", EVENTS_KEY, self.pinger_async),
-        };
+        let (caller, key, config) = ("events", EVENTS_KEY, self.pinger_async[&queued.region]);
         let outcome = self
             .lambda
             .invoke(
@@ -400,10 +441,7 @@ impl GameDay {
                 self.plan(now + delay, Agenda::Retry(retry));
             }
         }
-        match queued.component {
-            Component::Kicker => self.kicked(&queued, outcome, now),
-            _ => self.pinged(&queued.region, outcome, now),
-        }
+        self.pinged(&queued.region, outcome, now);
         Ok(())
     }
 
@@ -411,6 +449,16 @@ impl GameDay {
     /// run (EventBridge's target does not retry a refused tick), not every
     /// failed minute.
     fn pinged(&mut self, region: &str, outcome: Outcome, now: EpochMs) {
+        if let Outcome::FunctionError { message, .. } = &outcome
+            && let Some(execution) = named_execution(message)
+        {
+            self.starts.push(Started {
+                at: now,
+                region: region.to_owned(),
+                execution,
+                started: message.contains("started the failover "),
+            });
+        }
         let (kind, detail) = match outcome {
             Outcome::ServiceError { detail } => (Some(Kind::PingerRefused), detail),
             Outcome::FunctionError { kind, message } => {
@@ -461,154 +509,84 @@ impl GameDay {
         if to != "ALARM" || alarm.actions_enabled() != Some(true) {
             return Ok(());
         }
-        // CloudWatch's action: the notification to each AlarmActions topic.
-        let from = transition
-            .from
-            .as_ref()
-            .map_or("INSUFFICIENT_DATA", |s| s.as_str());
-        let message = sns::alarm_message(alarm, region, ACCOUNT, from);
-        let subject = format!("ALARM: \"{name}\" in {region}");
+        // CloudWatch's action: the notification to each AlarmActions topic
+        // (the region's notification topic), signed as CloudWatch.
         for topic in alarm.alarm_actions() {
-            let message_id = format!("{:08x}-alarm-{region}-{now}", self.seq);
-            for (subscription, function_arn) in
-                sns::lambda_subscriptions(&self.sns[region], topic).await?
-            {
-                let delivery = Delivery {
-                    region: function_arn.split(':').nth(3).unwrap_or(region).to_owned(),
-                    event: sns::lambda_event(
-                        topic,
-                        &subscription,
-                        &message_id,
-                        &subject,
-                        &message,
-                        now,
-                    ),
-                    function_arn,
-                    published: now,
-                    failures: 0,
-                };
-                if self.duplicate_deliveries {
-                    self.plan(now, Agenda::Deliver(delivery.clone()));
-                }
-                self.plan(now, Agenda::Deliver(delivery));
-            }
-        }
-        Ok(())
-    }
-
-    /// One SNS delivery attempt to the kicker: Lambda accepts the event
-    /// unless the region's Lambda refuses, and SNS then retries per its
-    /// delivery policy.
-    async fn deliver(&mut self, mut delivery: Delivery, now: EpochMs) -> Result<()> {
-        let kicker = self.runtime.names.function(Component::Kicker);
-        if !delivery
-            .function_arn
-            .ends_with(&format!(":function:{kicker}"))
-        {
-            bail!(
-                "SNS delivers to {}, which is not the kicker",
-                delivery.function_arn
-            );
-        }
-        let queued = Queued {
-            region: delivery.region.clone(),
-            component: Component::Kicker,
-            event: delivery.event.clone(),
-            attempt: 0,
-            accepted: now,
-            published: delivery.published,
-            failures: delivery.failures,
-        };
-        let before = self.lambda.invocations.len();
-        self.run_queued(queued).await?;
-        let refused = self.lambda.invocations[before..]
-            .iter()
-            .find_map(|i| match &i.outcome {
-                Outcome::ServiceError { detail } => Some(detail.clone()),
-                _ => None,
+            let from = transition
+                .from
+                .as_ref()
+                .map_or("INSUFFICIENT_DATA", |s| s.as_str());
+            let message = alarm::notification(alarm, region, ACCOUNT, from);
+            self.sns[region]
+                .publish()
+                .topic_arn(topic)
+                .subject(format!("ALARM: \"{name}\" in {region}"))
+                .message(message.to_string())
+                .send()
+                .await
+                .with_context(|| format!("CloudWatch publishing to {topic}"))?;
+            self.timeline.add(now, Kind::Paged, region, topic.clone());
+            self.pages.push(Page {
+                at: now,
+                region: region.to_owned(),
+                topic: topic.clone(),
             });
-        let Some(detail) = refused else {
-            return Ok(());
-        };
-        delivery.failures += 1;
-        let retry = sns::retry_delay_ms(delivery.failures);
-        if delivery.failures == 1 || retry.is_none() {
-            let next = match retry {
-                Some(_) => {
-                    "SNS retries (3 at once, 2 at 1 s, 10 backing off to 20 s, then every 20 s for 23 days)"
-                }
-                None => "SNS gives up",
-            };
-            self.timeline.add(
-                now,
-                Kind::DeliveryFailed,
-                &delivery.region,
-                format!("{detail}; {next}"),
-            );
-        }
-        if let Some(ms) = retry {
-            self.plan(now + ms, Agenda::Deliver(delivery));
         }
         Ok(())
     }
 
-    /// Notes what the kicker decided.
-    fn kicked(&mut self, queued: &Queued, outcome: Outcome, now: EpochMs) {
-        let region = &queued.region;
-        match outcome {
-            Outcome::ServiceError { .. } => {}
-            Outcome::FunctionError { kind, message } => {
-                self.timeline.add(
-                    now,
-                    Kind::Kick,
-                    region,
-                    format!("kicker failed: {kind}: {message}"),
-                );
-            }
-            Outcome::Returned { value } => {
-                for kick in value.as_array().into_iter().flatten() {
-                    let kicked = Kicked {
-                        at: now,
-                        region: region.clone(),
-                        decision: kick["decision"].as_str().unwrap_or_default().to_owned(),
-                        detail: kick["detail"].as_str().unwrap_or_default().to_owned(),
-                        execution: kick["execution"].as_str().map(str::to_owned),
-                    };
-                    let age = (now - queued.published) / 1000;
-                    self.timeline.add(
-                        now,
-                        Kind::Kick,
-                        region,
-                        format!(
-                            "{}: {} (notification {age} s old, {} failed deliveries before)",
-                            kicked.decision, kicked.detail, queued.failures
-                        ),
-                    );
-                    self.kicks.push(kicked);
-                }
-            }
-        }
+    /// A client through the resolver `resolver`.
+    pub(crate) fn client_with(&self, resolver: &str) -> Result<Prober> {
+        client(&self.runtime, resolver)
     }
 
-    /// Runs one virtual second at a time until a kicker starts an execution,
-    /// for at most `within`; returns when it did.
-    pub async fn run_until_kicked(&mut self, within: Duration) -> Result<EpochMs> {
+    /// Runs one virtual second at a time until a pinger starts an
+    /// execution, for at most `within`; returns when it did.
+    pub async fn run_until_started(&mut self, within: Duration) -> Result<EpochMs> {
         let before = self.started().len();
         let deadline = self.now() + within.as_millis() as EpochMs;
         while self.now() < deadline {
             self.run_for(Duration::from_secs(1)).await?;
-            if let Some(kick) = self.started().get(before) {
-                return Ok(kick.at);
+            if let Some(start) = self.started().get(before) {
+                return Ok(start.at);
             }
         }
-        bail!("no kick within {within:?}")
+        bail!("no start within {within:?}")
     }
 
-    /// The decisions of the kickers so far that started an execution.
-    pub fn started(&self) -> Vec<&Kicked> {
-        self.kicks
+    /// The distinct executions the pingers started, first start each.
+    pub fn started(&self) -> Vec<&Started> {
+        let mut seen = std::collections::HashSet::new();
+        self.starts
             .iter()
-            .filter(|k| k.decision == "started")
+            .filter(|s| s.started && seen.insert(s.execution.clone()))
             .collect()
     }
+}
+
+/// A client outside AWS probing through the bench's resolver `resolver`
+/// (each resolver has its own cache).
+fn client(runtime: &Runtime, resolver: &str) -> Result<Prober> {
+    Ok(Prober::new(ProbeSettings {
+        health_path: runtime.deployment.health_path.clone(),
+        timeout: Duration::from_secs(2),
+        resolver: Resolver::TestService {
+            url: runtime.bench.resolver_url_for(resolver),
+        },
+        trust: Trust::TestCa {
+            pem: runtime.bench.ca_path().to_owned(),
+        },
+    })?)
+}
+
+/// The execution a failed pinger names ("started the failover <arn>", "the
+/// failover <arn> is running").
+fn named_execution(message: &str) -> Option<String> {
+    let rest = message.split("the failover ").nth(1)?;
+    Some(
+        rest.split_whitespace()
+            .next()?
+            .trim_end_matches([';', ','])
+            .to_owned(),
+    )
 }

@@ -2,11 +2,11 @@
 //! them, asynchronous invocation's rules, and the metrics Lambda publishes.
 //!
 //! - **Invoking.** Every invocation the harness plays (EventBridge's of the
-//!   pinger, SNS's of the kicker) goes through the bench's proxy, signed for
+//!   pinger) goes through the bench's proxy, signed for
 //!   the function's region, to that region's emulator running the shipped
 //!   bootstrap. A region whose Lambda endpoint is failed through the proxy
 //!   refuses it: the caller sees a service error, not a function error.
-//! - **Asynchronous invocation.** EventBridge and SNS invoke asynchronously:
+//! - **Asynchronous invocation.** EventBridge invokes asynchronously:
 //!   Lambda queues the event and retries a function error up to
 //!   `MaximumRetryAttempts`, and drops an event older than
 //!   `MaximumEventAgeInSeconds`. "By default, Lambda retries an asynchronous
@@ -17,11 +17,11 @@
 //!   two more times, with a one-minute wait between the first two attempts,
 //!   and two minutes between the second and third attempts"
 //!   (<https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html>).
-//!   The contract sets [`KICKER`] (300 s, no retry: a stale kick is worse
-//!   than none) and [`PINGER`] (60 s, no retry: the next tick is the retry;
-//!   Lambda's default of two retries would put a failed ping's errors into
-//!   later periods too). Queueing adds no delay here (AWS documents none),
-//!   so the age limit only cuts retries.
+//!   The game day reads the pinger's deployed configuration (the provider
+//!   sets [`PINGER`]: 60 s, no retry, since the next tick is the retry and
+//!   Lambda's default of two retries would re-run a failed ping 1 and 3
+//!   minutes later). Queueing adds no delay here (AWS documents none), so
+//!   the age limit only cuts retries.
 //! - **Metrics.** Each invocation adds one `Invocations` datapoint and one
 //!   `Errors` datapoint (1 when the function failed, else 0) to `AWS/Lambda`
 //!   with dimension `FunctionName`, timestamped with the invocation's start,
@@ -53,11 +53,11 @@ pub struct AsyncConfig {
     pub max_retry_attempts: u32,
 }
 
-/// The kicker's: an event older than five minutes is dropped, a failure is
-/// not retried.
-pub const KICKER: AsyncConfig = AsyncConfig {
-    max_event_age: Duration::from_secs(300),
-    max_retry_attempts: 0,
+/// Lambda's defaults, with no event-invoke configuration: two retries, six
+/// hours.
+pub const DEFAULT_ASYNC: AsyncConfig = AsyncConfig {
+    max_event_age: Duration::from_secs(21_600),
+    max_retry_attempts: 2,
 };
 
 /// The pinger's: a tick older than a minute is dropped, a failure is not

@@ -9,8 +9,8 @@
 //!
 //! - [`schedule`]: the pinger's EventBridge schedule;
 //! - [`lambda`]: asynchronous invocation and the metrics Lambda publishes;
-//! - [`alarm`]: CloudWatch's evaluation of the alarms;
-//! - [`sns`]: SNS's delivery of the alarm to the kicker, with its retries;
+//! - [`alarm`]: CloudWatch's evaluation of the paging alarms and their
+//!   notifications;
 //! - Route 53 propagation and the DNS TTL clients see are the bench's
 //!   (`multiregion_bench::propagation`, `multiregion_bench::dns`), on its
 //!   clock, with the figures of `multiregion_core::estimate::figures`.
@@ -30,7 +30,6 @@ pub mod outage;
 pub mod report;
 pub mod runtime;
 pub mod schedule;
-pub mod sns;
 pub mod terraform;
 pub mod timeline;
 

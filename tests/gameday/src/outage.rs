@@ -4,10 +4,13 @@
 //! global (its control plane lives in us-east-1) and no regional outage
 //! fails it (DESIGN §3.4).
 //!
-//! When the active region's data plane goes, a client outside AWS (its own
-//! resolver, its own cache) probes the public name every five seconds until
-//! it answers from the other region: the timeline's "first answer from the
-//! new region".
+//! When the active region's data plane goes, two clients outside AWS probe
+//! the public name every five seconds until each answers from the other
+//! region. A new client (a resolver with nothing cached, a new one each
+//! probe) gives the timeline's "first answer from the new region": the first
+//! client answered once Route 53 serves the change. A client whose resolver
+//! keeps what it resolved for the TTL gives "answer to a cached client":
+//! every client has moved by then.
 
 use anyhow::Result;
 use multiregion_bench::clock::EpochMs;
@@ -88,8 +91,12 @@ impl std::fmt::Display for Outage {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Watch {
-    /// The region the client waits to leave.
+    /// The region the clients wait to leave.
     pub(crate) leaving: String,
+    /// The new client was answered from the other region.
+    pub(crate) new_client_moved: bool,
+    /// The cached client was.
+    pub(crate) cached_client_moved: bool,
 }
 
 impl GameDay {
@@ -120,6 +127,8 @@ impl GameDay {
             }
             self.watch = Some(Watch {
                 leaving: region.to_owned(),
+                new_client_moved: false,
+                cached_client_moved: false,
             });
         }
         self.timeline
@@ -138,26 +147,55 @@ impl GameDay {
     }
 
     pub(crate) async fn client_probe(&mut self, now: EpochMs) {
-        let Some(watch) = self.watch.clone() else {
+        let Some(mut watch) = self.watch.clone() else {
             return;
         };
         let name = self.runtime.deployment.active_name.clone();
-        match self.client.probe(&name).await {
-            Ok(answer) if answer.region.as_str() != watch.leaving => {
+        if !watch.new_client_moved {
+            self.new_clients += 1;
+            let resolver = format!("new-client-{}", self.new_clients);
+            let answer = match self.client_with(&resolver) {
+                Ok(client) => client.probe(&name).await.ok(),
+                Err(error) => {
+                    tracing::warn!(%error, "no new client");
+                    None
+                }
+            };
+            if let Some(answer) = answer {
                 self.client_answers += 1;
+                if answer.region.as_str() != watch.leaving {
+                    watch.new_client_moved = true;
+                    self.timeline.add(
+                        now,
+                        Kind::FirstAnswer,
+                        answer.region.as_str(),
+                        format!("{name} answered a new client from {}", answer.region),
+                    );
+                }
+            }
+        }
+        if !watch.cached_client_moved
+            && let Ok(answer) = self.client.probe(&name).await
+        {
+            self.client_answers += 1;
+            if answer.region.as_str() != watch.leaving {
+                watch.cached_client_moved = true;
                 self.timeline.add(
                     now,
-                    Kind::FirstAnswer,
+                    Kind::CachedClientAnswer,
                     answer.region.as_str(),
-                    format!("{name} answered from {}", answer.region),
+                    format!(
+                        "{name} answered a client with a cached answer from {}",
+                        answer.region
+                    ),
                 );
-                self.watch = None;
             }
-            Ok(_) => {
-                self.client_answers += 1;
-                self.plan(now + CLIENT_PROBE_MS, Agenda::ClientProbe);
-            }
-            Err(_) => self.plan(now + CLIENT_PROBE_MS, Agenda::ClientProbe),
+        }
+        if watch.new_client_moved && watch.cached_client_moved {
+            self.watch = None;
+        } else {
+            self.watch = Some(watch);
+            self.plan(now + CLIENT_PROBE_MS, Agenda::ClientProbe);
         }
     }
 }

@@ -23,11 +23,9 @@ pub enum Kind {
     Alarm,
     /// An alarm went back to OK.
     AlarmOk,
-    /// SNS could not deliver to a kicker (its Lambda refused); it retries.
-    DeliveryFailed,
-    /// A kicker ran; the detail is its decision.
-    Kick,
-    /// A state machine execution started.
+    /// The alarm's notification reached its topic: a person is paged.
+    Paged,
+    /// A pinger started a state machine execution.
     ExecutionStarted,
     /// The compare-and-swap was accepted.
     Swap,
@@ -39,8 +37,12 @@ pub enum Kind {
     Notified,
     /// An execution ended.
     ExecutionEnded,
-    /// A client outside AWS got its first answer from the other region.
+    /// A new client outside AWS (nothing cached) got the first answer from
+    /// the other region.
     FirstAnswer,
+    /// A client whose resolver cached the old answer got one from the other
+    /// region: every client has moved.
+    CachedClientAnswer,
 }
 
 impl Kind {
@@ -53,8 +55,7 @@ impl Kind {
             Kind::PingerRefused => "pinger refused",
             Kind::Alarm => "alarm",
             Kind::AlarmOk => "alarm OK",
-            Kind::DeliveryFailed => "delivery failed",
-            Kind::Kick => "kick",
+            Kind::Paged => "page",
             Kind::ExecutionStarted => "state machine start",
             Kind::Swap => "swap",
             Kind::InSync => "INSYNC",
@@ -62,6 +63,7 @@ impl Kind {
             Kind::Notified => "notified",
             Kind::ExecutionEnded => "state machine end",
             Kind::FirstAnswer => "first answer from new region",
+            Kind::CachedClientAnswer => "answer to a cached client",
         }
     }
 }

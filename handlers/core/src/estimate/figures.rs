@@ -10,6 +10,11 @@
 /// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html>.
 pub const SCHEDULE_PRECISION_SECONDS: u64 = 60;
 
+/// How often the active region's pinger probes the standby name and checks
+/// its own role: every 15 minutes (DESIGN §3.4). Between checks it probes
+/// nothing.
+pub const ACTIVE_CHECK_SECONDS: u64 = 15 * 60;
+
 /// CloudWatch evaluates a standard alarm every minute. "For any period of one
 /// minute or longer, an alarm is evaluated every minute and the evaluation
 /// is based on the window of time defined by the Period and Evaluation

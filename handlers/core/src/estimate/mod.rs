@@ -16,39 +16,32 @@ use crate::statemachine::asl::State;
 use crate::statemachine::protocol::errors;
 use crate::statemachine::{Timing, definition, states};
 use figures::{
-    ALARM_EVALUATION_INTERVAL_SECONDS, ALIAS_TTL_SECONDS, HOURS_PER_MONTH,
-    LAMBDA_METRIC_DELAY_SECONDS, ROUTE53_PROPAGATION_SECONDS,
+    ACTIVE_CHECK_SECONDS, ALIAS_TTL_SECONDS, HOURS_PER_MONTH, ROUTE53_PROPAGATION_SECONDS,
+    SCHEDULE_PRECISION_SECONDS,
 };
 use pricing::{Item, price};
 
 /// The worst case, in seconds, from the moment the active region stops
-/// answering to the moment the standby's kicker starts the state machine:
+/// answering to the moment the standby's pinger has seen its probe fail and
+/// starts the state machine:
 ///
 /// ```text
-/// detection = (datapoints_to_alarm + 1) × interval        the failing periods
-///           + LAMBDA_METRIC_DELAY_SECONDS  (60)            the last one's metrics
-///           + ALARM_EVALUATION_INTERVAL_SECONDS (60)       the next evaluation
-///           + ceil(timeout_ms / 1000)                      the kicker's own probe
+/// detection = interval_seconds                 the tick after the last good one
+///           + SCHEDULE_PRECISION_SECONDS (60)  which may fire up to a minute late
+///           + ceil(timeout_ms / 1000)          the pinger's failing probe
 /// ```
 ///
-/// Why: an outage that starts just after a successful ping leaves that
-/// period healthy, so the alarm needs the `datapoints_to_alarm` periods
-/// after it to fail (a failed ping, or none at all: missing data is
-/// breaching); the last of them ends at most `(datapoints_to_alarm + 1) ×
-/// interval` after the outage began. Lambda publishes that period's metrics
-/// up to a minute after the ping ([`figures::LAMBDA_METRIC_DELAY_SECONDS`]),
-/// CloudWatch evaluates the alarm once a minute
-/// ([`figures::ALARM_EVALUATION_INTERVAL_SECONDS`]), and the kicker probes
-/// the dead active name once more, which can take the whole probe timeout.
-/// SNS's first delivery to Lambda and Lambda's asynchronous queue have no
-/// documented latency and are counted as zero. The schedule's imprecision
-/// ([`figures::SCHEDULE_PRECISION_SECONDS`]) moves a ping within its own
-/// period only, so it does not add.
+/// Why: an outage that starts just after a good probe is seen at the next
+/// tick. EventBridge runs a scheduled rule "within the minute", not on its
+/// 0th second ([`figures::SCHEDULE_PRECISION_SECONDS`]), so the last good
+/// tick may have fired early in its minute and the next one late in its
+/// own: they can be up to `interval + 60` s apart. The probe then fails by
+/// its timeout at the latest. Lambda's asynchronous queue and
+/// `StartExecution` have no documented latency and count as zero. A bound,
+/// not a typical figure: with ticks on a steady second, the gap is the
+/// interval.
 pub fn detection_time_seconds(health: &HealthCheck) -> u64 {
-    (u64::from(health.datapoints_to_alarm) + 1) * health.interval_seconds
-        + LAMBDA_METRIC_DELAY_SECONDS
-        + ALARM_EVALUATION_INTERVAL_SECONDS
-        + health.timeout_seconds()
+    health.interval_seconds + SCHEDULE_PRECISION_SECONDS + health.timeout_seconds()
 }
 
 /// The path a successful failover takes through the state machine, as the
@@ -64,9 +57,9 @@ pub struct FailoverPath {
     /// Seconds the `Verify` retries wait in all.
     pub verify_wait_seconds: f64,
     /// State transitions, as Step Functions bills them (retries included):
-    /// 7 + 3 per poll + 1 per verify retry.
+    /// 11 + 3 per poll + 1 per verify retry.
     pub transitions: u32,
-    /// Lambda invocations of one failover: both regions' kickers, the
+    /// Lambda invocations of one failover beyond the pinger's own tick: the
     /// swapper's steps and the notifier.
     pub invocations: u32,
 }
@@ -88,11 +81,12 @@ pub fn failover_path(timing: &Timing) -> FailoverPath {
         insync_polls,
         verify_retries: retries,
         verify_wait_seconds: waited,
-        // CheckTarget, Swap, IsSwapped; per poll WaitForSync, CheckSync,
-        // IsInSync; Verify (+ its retries); Notify, Outcome, Done.
-        transitions: 3 + 3 * insync_polls + 1 + retries + 3,
-        // Two kickers; CheckTarget, Swap, the polls, every Verify; Notify.
-        invocations: 2 + 2 + insync_polls + (1 + retries) + 1,
+        // Confirm, IsBlip, WaitToConfirm, CheckTarget, IsSwapNeeded, Swap,
+        // IsSwapped; per poll WaitForSync, CheckSync, IsInSync; Verify (+ its
+        // retries); Notify, Outcome, Done.
+        transitions: 7 + 3 * insync_polls + 1 + retries + 3,
+        // Confirm, CheckTarget, Swap, the polls, every Verify; Notify.
+        invocations: 3 + insync_polls + (1 + retries) + 1,
     }
 }
 
@@ -119,24 +113,35 @@ fn verify_retry(timing: &Timing) -> (f64, u32, f64) {
         .unwrap_or((0.0, 0, 1.0))
 }
 
-/// The state machine's own worst case, in seconds, from its start to the
-/// public name answering from the new region (no faults injected):
+/// The state machine's worst case, in seconds, from its start to the first
+/// client answered by the new region:
 ///
 /// ```text
-/// budget = 2 × timeout                       CheckTarget's probe, Swap's re-probe
-///        + ceil(60 / sync_wait) × sync_wait  INSYNC (ROUTE53_PROPAGATION_SECONDS)
-///        + verify waits until ≥ 60           ALIAS_TTL_SECONDS after INSYNC
-///        + verify retries × timeout          each stale probe may time out
+/// budget = ceil(timeout_ms / 1000)       Confirm: the first confirmation probe
+///        + confirm_wait_seconds (10)     the confirmations are 10 s apart
+///        + ceil(timeout_ms / 1000)       CheckTarget: the second confirmation and
+///                                          the standby's probe, at once
+///        + ceil(timeout_ms / 1000)       Swap: the re-probe before the swap
+///        + ROUTE53_PROPAGATION_SECONDS   "within 60 seconds" to every name server
 /// ```
 ///
-/// rounded up to whole seconds.
+/// A client whose resolver holds no answer is answered by the new region as
+/// soon as Route 53's name servers have the change. Every client is, at the
+/// latest, [`figures::ALIAS_TTL_SECONDS`] later, when its resolver's cached
+/// answer expires ([`every_client_seconds`]). The record reads, the
+/// compare-and-swap and the state transitions have no documented latency
+/// and count as zero; Route 53's 60 s is "under normal conditions", not a
+/// guarantee.
 pub fn swap_budget_seconds(health: &HealthCheck, timing: &Timing) -> u64 {
-    let path = failover_path(timing);
     let timeout = health.timeout_seconds();
-    2 * timeout
-        + u64::from(path.insync_polls) * u64::from(timing.sync_wait_seconds)
-        + path.verify_wait_seconds.ceil() as u64
-        + u64::from(path.verify_retries) * timeout
+    3 * timeout + u64::from(timing.confirm_wait_seconds) + ROUTE53_PROPAGATION_SECONDS
+}
+
+/// The worst case from the outage to every client on the new region:
+/// detection, the swap budget, and the alias TTL that resolvers may still
+/// hold the old answer for.
+pub fn every_client_seconds(health: &HealthCheck, timing: &Timing) -> u64 {
+    detection_time_seconds(health) + swap_budget_seconds(health, timing) + ALIAS_TTL_SECONDS
 }
 
 /// What the usage assumptions are. The defaults are estimates of a Rust
@@ -149,13 +154,16 @@ pub struct Usage {
     pub failovers_per_month: u64,
     /// Memory of every function, in MB.
     pub memory_mb: u64,
-    /// Billed milliseconds of one pinger run (two concurrent probes and one
-    /// PutMetricData).
+    /// Billed milliseconds of one pinger run that probes (the standby's, at
+    /// every tick).
     pub pinger_ms: u64,
+    /// Billed milliseconds of one pinger run that probes nothing (the
+    /// active's, between its checks).
+    pub idle_pinger_ms: u64,
     /// Billed milliseconds of one ponger run.
     pub ponger_ms: u64,
-    /// Billed milliseconds of one failover function run (kicker, swapper
-    /// step, notifier).
+    /// Billed milliseconds of one failover function run (swapper step,
+    /// notifier).
     pub step_ms: u64,
     /// Log bytes of one pinger run (its JSON line and Lambda's START, END and
     /// REPORT lines).
@@ -164,6 +172,9 @@ pub struct Usage {
     pub ponger_log_bytes: u64,
     /// Log bytes of one failover function run.
     pub step_log_bytes: u64,
+    /// Bytes one probe moves between regions (the TLS handshake with its
+    /// certificate chain, the request and the answer).
+    pub probe_bytes: u64,
 }
 
 impl Default for Usage {
@@ -172,11 +183,13 @@ impl Default for Usage {
             failovers_per_month: 1,
             memory_mb: 128,
             pinger_ms: 150,
+            idle_pinger_ms: 5,
             ponger_ms: 10,
             step_ms: 200,
             pinger_log_bytes: 1100,
             ponger_log_bytes: 550,
             step_log_bytes: 1000,
+            probe_bytes: 6000,
         }
     }
 }
@@ -218,15 +231,20 @@ pub fn usd(micros: u64) -> String {
 }
 
 /// The monthly cost of the runtime in both regions, at the prices of
-/// [`pricing::PRICES`]: per interval each region's pinger runs once
-/// (EventBridge), probes both names (two API Gateway requests, two ponger
-/// runs) and publishes one metric (PutMetricData); each region has one
-/// alarm and one custom metric; each failover costs its state transitions,
-/// invocations and three SNS publishes (both alarms, the outcome).
+/// [`pricing::PRICES`]. Per interval each region's pinger runs once
+/// (EventBridge, free). The standby's probes the public name (one API
+/// Gateway request and one ponger run, across regions); the active's probes
+/// the standby name and the public name every [`ACTIVE_CHECK_SECONDS`] and
+/// nothing in between. Each region has one paging alarm on one metric. Each
+/// failover costs its state transitions, its invocations and two SNS
+/// publishes (the page and the outcome).
 pub fn monthly_cost(health: &HealthCheck, timing: &Timing, usage: &Usage) -> MonthlyCost {
-    let regions = 2;
-    let pings = regions * HOURS_PER_MONTH * 3600 / health.interval_seconds.max(60);
-    let probes = 2 * pings;
+    let ticks = HOURS_PER_MONTH * 3600 / health.interval_seconds.max(1);
+    let checks = HOURS_PER_MONTH * 3600 / ACTIVE_CHECK_SECONDS.max(health.interval_seconds);
+    let standby_probes = ticks;
+    let active_probes = 2 * checks;
+    let probes = standby_probes + active_probes;
+    let pings = 2 * ticks;
     let path = failover_path(timing);
     let failover_runs = usage.failovers_per_month * u64::from(path.invocations);
     let quantities = [
@@ -234,22 +252,23 @@ pub fn monthly_cost(health: &HealthCheck, timing: &Timing, usage: &Usage) -> Mon
         (
             Item::LambdaCompute,
             usage.memory_mb
-                * (pings * usage.pinger_ms
+                * (ticks * usage.pinger_ms
+                    + (ticks - checks) * usage.idle_pinger_ms
+                    + checks * usage.pinger_ms
                     + probes * usage.ponger_ms
                     + failover_runs * usage.step_ms),
         ),
         (Item::ApiGatewayRequests, probes),
-        (Item::CloudWatchAlarms, regions),
-        (Item::CloudWatchMetrics, regions),
-        (Item::CloudWatchApiRequests, pings),
+        (Item::CloudWatchAlarms, 2),
         (
             Item::LogsIngestion,
             pings * usage.pinger_log_bytes
                 + probes * usage.ponger_log_bytes
                 + failover_runs * usage.step_log_bytes,
         ),
+        (Item::DataTransfer, probes * usage.probe_bytes),
         (Item::ScheduledEvents, pings),
-        (Item::SnsPublishes, 3 * usage.failovers_per_month),
+        (Item::SnsPublishes, 2 * usage.failovers_per_month),
         (
             Item::StateTransitions,
             usage.failovers_per_month * u64::from(path.transitions),

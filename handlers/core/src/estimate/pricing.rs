@@ -27,17 +27,16 @@ pub enum Item {
     LambdaCompute,
     /// API Gateway REST API calls received (the health probes).
     ApiGatewayRequests,
-    /// CloudWatch standard-resolution alarm metrics (one alarm per region).
+    /// CloudWatch standard-resolution alarm metrics (one paging alarm per
+    /// region, on one metric).
     CloudWatchAlarms,
-    /// CloudWatch custom metrics (`RegionHealthy`, one per region).
-    CloudWatchMetrics,
-    /// CloudWatch API requests (the pinger's `PutMetricData`).
-    CloudWatchApiRequests,
     /// CloudWatch Logs ingestion (standard log class), in bytes.
     LogsIngestion,
+    /// Data moved between regions by the probes, in bytes.
+    DataTransfer,
     /// EventBridge events of the pinger's scheduled rule.
     ScheduledEvents,
-    /// SNS publishes (alarm notifications, failover outcomes).
+    /// SNS publishes (the alarm's page, failover outcomes).
     SnsPublishes,
     /// Step Functions standard-workflow state transitions.
     StateTransitions,
@@ -116,24 +115,6 @@ pub const PRICES: &[Price] = &[
         source: "https://aws.amazon.com/cloudwatch/pricing/ ($0.10 per standard-resolution alarm metric; 10 alarm metrics free)",
     },
     Price {
-        item: Item::CloudWatchMetrics,
-        unit: "metric-months",
-        pico_dollars: PICO * 3 / 10, // $0.30
-        per: 1,
-        free_units: 10,
-        free_tier: FreeTier::Always,
-        source: "https://aws.amazon.com/cloudwatch/pricing/ ($0.30 per custom metric for the first 10,000; 10 metrics free)",
-    },
-    Price {
-        item: Item::CloudWatchApiRequests,
-        unit: "requests",
-        pico_dollars: PICO / 100, // $0.01
-        per: 1_000,
-        free_units: 1_000_000,
-        free_tier: FreeTier::Always,
-        source: "https://aws.amazon.com/cloudwatch/pricing/ ($0.01 per 1,000 API requests such as PutMetricData; 1M free)",
-    },
-    Price {
         item: Item::LogsIngestion,
         unit: "bytes",
         pico_dollars: PICO / 2, // $0.50
@@ -141,6 +122,15 @@ pub const PRICES: &[Price] = &[
         free_units: 5 * (1 << 30),
         free_tier: FreeTier::Always,
         source: "https://aws.amazon.com/cloudwatch/pricing/ (Logs, standard class: $0.50 per GB ingested; 5 GB free)",
+    },
+    Price {
+        item: Item::DataTransfer,
+        unit: "bytes",
+        pico_dollars: PICO / 50, // $0.02
+        per: GB_BYTES,
+        free_units: 0,
+        free_tier: FreeTier::Always,
+        source: "https://aws.amazon.com/ec2/pricing/on-demand/ (data transfer from US East to another AWS region: $0.02 per GB; Lambda data transfer is billed at EC2 rates, https://aws.amazon.com/lambda/pricing/)",
     },
     Price {
         item: Item::ScheduledEvents,

@@ -25,18 +25,18 @@ fn profiles() -> [Profile; 3] {
             health: HealthCheck::default(),
             timing: Timing::default(),
             usage: Usage::default(),
-            // (2 + 1) × 60 + 60 + 60 + 5
-            detection: 305,
+            // 60 + 60 + ceil(2000 / 1000)
+            detection: 122,
             // ceil(60 / 10)
             polls: 6,
             // 10, 25, 47.5, 81.25 ≥ 60: four retries
             verify_retries: 4,
-            // 3 + 3 × 6 + 1 + 4 + 3
-            transitions: 29,
-            // 2 + 2 + 6 + 5 + 1
-            invocations: 16,
-            // 2 × 5 + 6 × 10 + ceil(81.25) + 4 × 5
-            budget: 172,
+            // 7 + 3 × 6 + 1 + 4 + 3
+            transitions: 33,
+            // 3 + 6 + 5 + 1
+            invocations: 15,
+            // 3 × 2 + 10 + 60
+            budget: 76,
         },
         Profile {
             name: "slow and cheap",
@@ -47,24 +47,25 @@ fn profiles() -> [Profile; 3] {
                 timeout_ms: 10_000,
             },
             timing: Timing {
+                confirm_wait_seconds: 10,
                 sync_wait_seconds: 30,
                 task_timeout_seconds: 60,
                 verify_interval_seconds: 20,
                 verify_attempts: 3,
             },
             usage: Usage::default(),
-            // (2 + 1) × 300 + 60 + 60 + 10
-            detection: 1030,
+            // 300 + 60 + 10
+            detection: 370,
             // ceil(60 / 30)
             polls: 2,
             // 20, 50, 95: all three attempts (95 ≥ 60 only at the third)
             verify_retries: 3,
-            // 3 + 3 × 2 + 1 + 3 + 3
-            transitions: 16,
-            // 2 + 2 + 2 + 4 + 1
-            invocations: 11,
-            // 2 × 10 + 2 × 30 + 95 + 3 × 10
-            budget: 205,
+            // 7 + 3 × 2 + 1 + 3 + 3
+            transitions: 20,
+            // 3 + 2 + 4 + 1
+            invocations: 10,
+            // 3 × 10 + 10 + 60
+            budget: 100,
         },
         Profile {
             name: "fast, failing over often",
@@ -75,6 +76,7 @@ fn profiles() -> [Profile; 3] {
                 timeout_ms: 2000,
             },
             timing: Timing {
+                confirm_wait_seconds: 10,
                 sync_wait_seconds: 5,
                 task_timeout_seconds: 30,
                 verify_interval_seconds: 5,
@@ -84,18 +86,18 @@ fn profiles() -> [Profile; 3] {
                 failovers_per_month: 200,
                 ..Usage::default()
             },
-            // (1 + 1) × 60 + 60 + 60 + 2
-            detection: 242,
+            // 60 + 60 + 2
+            detection: 122,
             // ceil(60 / 5)
             polls: 12,
             // 5, 12.5, 23.75, 40.625, 65.9375 ≥ 60: five retries
             verify_retries: 5,
-            // 3 + 3 × 12 + 1 + 5 + 3
-            transitions: 48,
-            // 2 + 2 + 12 + 6 + 1
-            invocations: 23,
-            // 2 × 2 + 12 × 5 + ceil(65.9375) + 5 × 2
-            budget: 140,
+            // 7 + 3 × 12 + 1 + 5 + 3
+            transitions: 52,
+            // 3 + 12 + 6 + 1
+            invocations: 22,
+            // 3 × 2 + 10 + 60
+            budget: 76,
         },
     ]
 }
@@ -109,27 +111,34 @@ fn micros_of(dollars: f64) -> u64 {
 /// price cost, free units).
 fn by_hand(p: &Profile) -> Vec<(Item, f64, f64, f64)> {
     let u = &p.usage;
-    let pings = 2.0 * 730.0 * 3600.0 / p.health.interval_seconds as f64;
-    let probes = 2.0 * pings;
+    // Ticks of one region; checks of the active (every 15 minutes).
+    let ticks = 730.0 * 3600.0 / p.health.interval_seconds as f64;
+    let checks = 730.0 * 3600.0 / (p.health.interval_seconds.max(900)) as f64;
+    let pings = 2.0 * ticks;
+    // The standby probes the public name at every tick; the active probes
+    // both names at every check.
+    let probes = ticks + 2.0 * checks;
     let runs = u.failovers_per_month as f64 * f64::from(p.invocations);
     let requests = pings + probes + runs;
+    let busy_ms = (ticks + checks) * u.pinger_ms as f64;
+    let idle_ms = (ticks - checks) * u.idle_pinger_ms as f64;
     let gb_seconds = (u.memory_mb as f64 / 1024.0)
-        * (pings * u.pinger_ms as f64 + probes * u.ponger_ms as f64 + runs * u.step_ms as f64)
+        * (busy_ms + idle_ms + probes * u.ponger_ms as f64 + runs * u.step_ms as f64)
         / 1000.0;
     let log_gb = (pings * u.pinger_log_bytes as f64
         + probes * u.ponger_log_bytes as f64
         + runs * u.step_log_bytes as f64)
         / 1_073_741_824.0;
+    let transfer_gb = probes * u.probe_bytes as f64 / 1_073_741_824.0;
     let transitions = u.failovers_per_month as f64 * f64::from(p.transitions);
-    let publishes = 3.0 * u.failovers_per_month as f64;
+    let publishes = 2.0 * u.failovers_per_month as f64;
     vec![
         (Item::LambdaRequests, requests, 0.20 / 1e6, 1e6),
         (Item::LambdaCompute, gb_seconds, 0.0000166667, 400_000.0),
         (Item::ApiGatewayRequests, probes, 3.50 / 1e6, 1e6),
         (Item::CloudWatchAlarms, 2.0, 0.10, 10.0),
-        (Item::CloudWatchMetrics, 2.0, 0.30, 10.0),
-        (Item::CloudWatchApiRequests, pings, 0.01 / 1000.0, 1e6),
         (Item::LogsIngestion, log_gb, 0.50, 5.0),
+        (Item::DataTransfer, transfer_gb, 0.02, 0.0),
         (Item::ScheduledEvents, pings, 0.0, 0.0),
         (Item::SnsPublishes, publishes, 0.50 / 1e6, 1e6),
         (Item::StateTransitions, transitions, 0.025 / 1000.0, 4000.0),
@@ -198,22 +207,37 @@ fn the_monthly_cost_matches_the_hand_computations_line_by_line() {
 fn the_totals_by_hand() {
     let [defaults, slow, fast] = profiles();
     let cost = |p: &Profile| monthly_cost(&p.health, &p.timing, &p.usage);
-    // Defaults, list prices: 262,816 Lambda requests $0.052563, 1,861.90
-    // GB-s $0.031032, 175,200 REST calls $0.613200, 2 alarms $0.20, 2
-    // metrics $0.60, 87,600 PutMetricData $0.876000, 0.1795 GB of logs
-    // $0.089750, 3 publishes $0.000002, 29 transitions $0.000725:
-    // $2.463272. Everything fits the free tier.
+    // Defaults, list prices: 137,255 Lambda requests $0.027451, 963.98 GB-s
+    // $0.016066, 49,640 REST calls $0.173740, 2 alarm metrics $0.20, 0.1152
+    // GB of logs $0.057592, 0.2774 GB between regions $0.005548, 2
+    // publishes $0.000001, 33 transitions $0.000825: $0.481223. Only the
+    // data transfer is past the free tier.
     let d = cost(&defaults);
-    assert!(d.without_free_tier_micros.abs_diff(2_463_272) <= 1, "{d:?}");
-    assert_eq!(d.with_free_tier_micros, 0);
-    assert_eq!(usd(d.without_free_tier_micros).len(), "2.463271".len());
-    // Every five minutes: a fifth of the pings and probes, the same alarms
-    // and metrics.
+    assert!(d.without_free_tier_micros.abs_diff(481_223) <= 2, "{d:?}");
+    assert!(
+        d.without_free_tier_micros <= 500_000,
+        "under $0.50 on defaults"
+    );
+    assert!(d.with_free_tier_micros.abs_diff(5_548) <= 1, "{d:?}");
+    // Every five minutes: a fifth of the standby's probes, the same checks
+    // and alarms: $0.276396.
     let s = cost(&slow);
-    assert!(s.without_free_tier_micros < d.without_free_tier_micros / 2);
-    assert!(s.without_free_tier_micros > 800_000, "{s:?}");
-    // 200 failovers: 9,600 transitions, 5,600 past the free 4,000:
-    // 5,600 × $0.000025 = $0.14 after the free tier.
+    assert!(s.without_free_tier_micros.abs_diff(276_396) <= 2, "{s:?}");
+    // 200 failovers: 10,400 transitions, 6,400 past the free 4,000: $0.16,
+    // and the data transfer.
     let f = cost(&fast);
-    assert_eq!(f.with_free_tier_micros, 140_000, "{f:?}");
+    assert!(f.with_free_tier_micros.abs_diff(165_548) <= 1, "{f:?}");
+}
+
+#[test]
+fn on_defaults_the_computed_worst_case_is_within_200_seconds() {
+    let health = HealthCheck::default();
+    let timing = Timing::default();
+    let worst = detection_time_seconds(&health) + swap_budget_seconds(&health, &timing);
+    assert_eq!(worst, 198);
+    assert_eq!(
+        every_client_seconds(&health, &timing),
+        258,
+        "plus the 60 s TTL"
+    );
 }

@@ -224,8 +224,12 @@ pub struct Wait {
     /// What it waits for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-    /// How long.
-    pub seconds: u32,
+    /// How long, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<u32>,
+    /// Where in the data the number of seconds is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds_path: Option<String>,
     /// Where to go next.
     #[serde(flatten)]
     pub transition: Transition,

@@ -12,8 +12,22 @@ use crate::region::Region;
 
 /// The state names, for tests and for reading an execution's history.
 pub mod states {
-    /// Reads the records; the target must be the standby and answer.
+    /// Probes the active name: a blip ends the execution.
+    pub const CONFIRM: &str = "Confirm";
+    /// Whether the active name answered.
+    pub const IS_BLIP: &str = "IsBlip";
+    /// Waits before the second confirmation.
+    pub const WAIT_TO_CONFIRM: &str = "WaitToConfirm";
+    /// The active name answered: no swap, no notification.
+    pub const ACTIVE_ANSWERED: &str = "ActiveAnswered";
+    /// Probes the active name a second time and the standby name at once,
+    /// and reads the records; the target must be the standby and answer,
+    /// the cooldown must have passed, and automation must be on.
     pub const CHECK_TARGET: &str = "CheckTarget";
+    /// A blip, a target already active, or a swap to make.
+    pub const IS_SWAP_NEEDED: &str = "IsSwapNeeded";
+    /// The target was active already: nothing to do, no notification.
+    pub const ACTIVE_ALREADY: &str = "ActiveAlready";
     /// Re-probes the active name, then the compare-and-swap.
     pub const SWAP: &str = "Swap";
     /// Whether the swap wrote anything.
@@ -26,13 +40,21 @@ pub mod states {
     pub const IS_IN_SYNC: &str = "IsInSync";
     /// The public name answers from the target.
     pub const VERIFY: &str = "Verify";
+    /// The failover cannot be made now: count it and choose the next wait.
+    pub const HOLD: &str = "Hold";
+    /// Whether to give up, to notify, or only to wait.
+    pub const HOLD_NEXT: &str = "HoldNext";
+    /// The one notice of an episode.
+    pub const NOTIFY_HOLD: &str = "NotifyHold";
+    /// Waits (capped backoff), then checks again from the start.
+    pub const WAIT_TO_RETRY: &str = "WaitToRetry";
     /// Publishes the outcome.
     pub const NOTIFY: &str = "Notify";
     /// Ends the execution according to the outcome.
     pub const OUTCOME: &str = "Outcome";
-    /// Swapped, or already active.
+    /// Swapped.
     pub const DONE: &str = "Done";
-    /// Refused or failed; the notification says why.
+    /// Refused, failed or given up; the notification says why.
     pub const NOT_DONE: &str = "FailoverNotDone";
     /// The outcome could not be published.
     pub const NOTIFY_FAILED: &str = "NotifyFailed";
@@ -41,6 +63,10 @@ pub mod states {
 /// Timings of the definition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timing {
+    /// Seconds between the two confirmation probes (the pinger's failed
+    /// probe is the first of three; the second confirmation is part of the
+    /// target check).
+    pub confirm_wait_seconds: u32,
     /// Seconds between INSYNC polls.
     pub sync_wait_seconds: u32,
     /// Seconds before a Task times out.
@@ -54,6 +80,7 @@ pub struct Timing {
 impl Default for Timing {
     fn default() -> Self {
         Timing {
+            confirm_wait_seconds: 10,
             sync_wait_seconds: 10,
             task_timeout_seconds: 60,
             verify_interval_seconds: 10,
@@ -70,7 +97,7 @@ fn function_arn(names: &Names, component: Component, region: &Region, account_id
     )
 }
 
-fn step_payload(step: Step, with_swap: bool) -> Value {
+fn step_payload(step: Step, with: &[(&str, &str)]) -> Value {
     let mut payload = json!({
         "protocol": PROTOCOL_VERSION,
         "step": step.as_str(),
@@ -78,8 +105,8 @@ fn step_payload(step: Step, with_swap: bool) -> Value {
         "execution.$": "$$.Execution.Id",
         "started.$": "$$.Execution.StartTime",
     });
-    if with_swap {
-        payload["swap.$"] = json!("$.swap");
+    for (field, path) in with {
+        payload[format!("{field}.$")] = json!(path);
     }
     payload
 }
@@ -97,8 +124,54 @@ fn to_notify() -> Vec<Catcher> {
     vec![Catcher::new(&[errors::ALL], "$.error", states::NOTIFY)]
 }
 
+/// Before the swap: a broken input ends with a notification; anything else
+/// (a refusal, or AWS failing) holds, and the execution checks again later.
+fn to_hold() -> Vec<Catcher> {
+    vec![
+        Catcher::new(&[errors::INVALID_INPUT], "$.error", states::NOTIFY),
+        Catcher::new(&[errors::ALL], "$.error", states::HOLD),
+    ]
+}
+
+fn wait(comment: &str, seconds: u32, next: &str) -> Wait {
+    Wait {
+        comment: Some(comment.to_owned()),
+        seconds: Some(seconds),
+        seconds_path: None,
+        transition: Transition::to(next),
+    }
+}
+
+fn blip(comment: &str, next: &str) -> Choice {
+    Choice {
+        comment: Some(comment.to_owned()),
+        choices: vec![ChoiceRule::new(
+            "$.confirm.active_answered",
+            Test::BooleanEquals(true),
+            states::ACTIVE_ANSWERED,
+        )],
+        default: next.into(),
+    }
+}
+
 /// The failover state machine of `region`, whose Tasks invoke that region's
 /// swapper and notifier functions in `account_id`.
+///
+/// ```text
+///  Confirm ─▶ IsBlip ─▶ WaitToConfirm (10 s) ─▶ CheckTarget (probes active and standby)
+///    ▲           └─ answered ─▶ ActiveAnswered ◀─ answered ─┐        │
+///    │                                                      └─ IsSwapNeeded ─ active ─▶ ActiveAlready
+///    │                                                                 │
+///    │    refused / AWS failing (Catch) ◀──────────────────────────────────────── Swap
+///    │        │                                                                    │ swapped
+///    │        ▼                                                                    ▼
+///    │      Hold ─▶ HoldNext ─ first ─▶ NotifyHold ─┐            WaitForSync ⇄ CheckSync
+///    │                 │ give up                    │                              │
+///    └─ WaitToRetry ◀──┴──────────── (capped) ◀─────┘                              ▼
+///                      └──────────────▶ Notify ◀──────────────────────────────── Verify
+///                                         ▼
+///                                      Outcome ─▶ Done | FailoverNotDone | NotifyFailed
+/// ```
 pub fn definition(
     names: &Names,
     region: &Region,
@@ -114,35 +187,105 @@ pub fn definition(
         result_path: Some(result_path.to_owned()),
         timeout_seconds: timing.task_timeout_seconds,
         retry: common_retries(),
-        catch: to_notify(),
+        catch: to_hold(),
         transition: Transition::End(true),
+    };
+    let confirm = |next: &str| Task {
+        transition: Transition::to(next),
+        ..task(
+            "Probe the active name once: an answer from a region other than this one is a blip.",
+            &swapper,
+            step_payload(Step::Confirm, &[]),
+            "$.confirm",
+        )
     };
     let mut s = States::default();
 
+    s.add(states::CONFIRM, confirm(states::IS_BLIP));
+    s.add(
+        states::IS_BLIP,
+        blip("The active name answered: a blip.", states::WAIT_TO_CONFIRM),
+    );
+    s.add(
+        states::WAIT_TO_CONFIRM,
+        wait(
+            "Confirm over time, not in one instant; wait here, not in a Lambda.",
+            timing.confirm_wait_seconds,
+            states::CHECK_TARGET,
+        ),
+    );
+    s.add(
+        states::ACTIVE_ANSWERED,
+        Succeed {
+            comment: Some(
+                "The active name answers: no swap and no notification; it uses no attempt.".into(),
+            ),
+        },
+    );
     s.add(
         states::CHECK_TARGET,
         Task {
-            transition: Transition::to(states::SWAP),
+            transition: Transition::to(states::IS_SWAP_NEEDED),
             ..task(
-                "Read the records; the target must be the standby and answer on the standby name.",
+                "Probe the active name (the second confirmation) and the standby name at once, \
+                 and read the records; the target must be the standby and answer on the \
+                 standby name, the cooldown must have passed, and automation must be on.",
                 &swapper,
-                step_payload(Step::CheckTarget, false),
+                step_payload(Step::CheckTarget, &[("state", "$")]),
                 "$.check",
             )
         },
     );
+    s.add(
+        states::IS_SWAP_NEEDED,
+        Choice {
+            comment: Some(
+                "A blip ends here. A swap already made this region active: a runtime start \
+                 ends here too; a manual one goes on to the swap, a no-op that is reported."
+                    .into(),
+            ),
+            choices: vec![
+                ChoiceRule::new(
+                    "$.check.active_answered",
+                    Test::BooleanEquals(true),
+                    states::ACTIVE_ANSWERED,
+                ),
+                ChoiceRule::new(
+                    "$.check.quiet",
+                    Test::BooleanEquals(true),
+                    states::ACTIVE_ALREADY,
+                ),
+            ],
+            default: states::SWAP.into(),
+        },
+    );
+    s.add(
+        states::ACTIVE_ALREADY,
+        Succeed {
+            comment: Some("The target is active already: nothing to do.".into()),
+        },
+    );
     let mut swap = Task {
         transition: Transition::to(states::IS_SWAPPED),
+        catch: [
+            vec![Catcher::new(
+                &[errors::ACTIVE_STILL_HEALTHY],
+                "$.error",
+                states::ACTIVE_ANSWERED,
+            )],
+            to_hold(),
+        ]
+        .concat(),
         ..task(
-            "Re-probe the active name (abort if it answers), then one compare-and-swap \
+            "Re-probe the active name (a blip if it answers), then one compare-and-swap \
              (a single ChangeResourceRecordSets attempt, so retries show here).",
             &swapper,
-            step_payload(Step::Swap, false),
+            step_payload(Step::Swap, &[]),
             "$.swap",
         )
     };
-    // A lost compare-and-swap goes back to the health check: the retried step
-    // re-reads the records and re-probes the active name before any write.
+    // A lost compare-and-swap is retried: the step re-reads the records and
+    // re-probes the active name before any write.
     swap.retry
         .push(Retrier::new(&[errors::CONFLICT], 1, 2, 2.0));
     s.add(states::SWAP, swap);
@@ -160,20 +303,21 @@ pub fn definition(
     );
     s.add(
         states::WAIT_FOR_SYNC,
-        Wait {
-            comment: Some("Route 53 propagates the change; wait here, not in a Lambda.".into()),
-            seconds: timing.sync_wait_seconds,
-            transition: Transition::to(states::CHECK_SYNC),
-        },
+        wait(
+            "Route 53 propagates the change; wait here, not in a Lambda.",
+            timing.sync_wait_seconds,
+            states::CHECK_SYNC,
+        ),
     );
     s.add(
         states::CHECK_SYNC,
         Task {
+            catch: to_notify(),
             transition: Transition::to(states::IS_IN_SYNC),
             ..task(
                 "One GetChange poll.",
                 &swapper,
-                step_payload(Step::CheckInsync, true),
+                step_payload(Step::CheckInsync, &[("swap", "$.swap")]),
                 "$.swap",
             )
         },
@@ -191,11 +335,12 @@ pub fn definition(
         },
     );
     let mut verify = Task {
+        catch: to_notify(),
         transition: Transition::to(states::NOTIFY),
         ..task(
             "The public name answers from the target (clients move after INSYNC plus the TTL).",
             &swapper,
-            step_payload(Step::Verify, true),
+            step_payload(Step::Verify, &[("swap", "$.swap")]),
             "$.verify",
         )
     };
@@ -206,6 +351,65 @@ pub fn definition(
         1.5,
     ));
     s.add(states::VERIFY, verify);
+    s.add(
+        states::HOLD,
+        Task {
+            catch: to_notify(),
+            // No ResultPath: the result replaces the data (ASL's default,
+            // `$`; aws-local-stepfunctions writes an explicit `"$"` to a key
+            // named `$` instead).
+            result_path: None,
+            transition: Transition::to(states::HOLD_NEXT),
+            ..task(
+                "Count the hold and choose the next wait (capped backoff); the result replaces \
+                 the data, so the next round starts clean.",
+                &swapper,
+                step_payload(Step::Hold, &[("state", "$")]),
+                "$",
+            )
+        },
+    );
+    s.add(
+        states::HOLD_NEXT,
+        Choice {
+            comment: Some("Give up after the maximum age; notify once per episode.".into()),
+            choices: vec![
+                ChoiceRule::new("$.hold.give_up", Test::BooleanEquals(true), states::NOTIFY),
+                ChoiceRule::new(
+                    "$.hold.notify",
+                    Test::BooleanEquals(true),
+                    states::NOTIFY_HOLD,
+                ),
+            ],
+            default: states::WAIT_TO_RETRY.into(),
+        },
+    );
+    s.add(
+        states::NOTIFY_HOLD,
+        Task {
+            catch: vec![Catcher::new(
+                &[errors::ALL],
+                "$.hold_notification_error",
+                states::WAIT_TO_RETRY,
+            )],
+            transition: Transition::to(states::WAIT_TO_RETRY),
+            ..task(
+                "The one notice of this episode: the failover waits, and why.",
+                &notifier,
+                notify_payload(),
+                "$.notification",
+            )
+        },
+    );
+    s.add(
+        states::WAIT_TO_RETRY,
+        Wait {
+            comment: Some("Capped backoff, then check again from the start.".into()),
+            seconds: None,
+            seconds_path: Some("$.hold.wait_seconds".into()),
+            transition: Transition::to(states::CONFIRM),
+        },
+    );
     s.add(
         states::NOTIFY,
         Task {
@@ -219,12 +423,7 @@ pub fn definition(
                 "Publish the outcome to this region's notification topic. A failure here never \
                  undoes a swap.",
                 &notifier,
-                json!({
-                    "protocol": PROTOCOL_VERSION,
-                    "state.$": "$",
-                    "execution.$": "$$.Execution.Id",
-                    "started.$": "$$.Execution.StartTime",
-                }),
+                notify_payload(),
                 "$.notification",
             )
         },
@@ -234,6 +433,8 @@ pub fn definition(
         Choice {
             comment: Some("End as the failover went; the notification says why.".into()),
             choices: vec![
+                // A hold that gave up carries its error too (`HoldExpired`):
+                // a Choice on a path that may be missing fails the execution.
                 ChoiceRule::new("$.error", Test::IsPresent(true), states::NOT_DONE),
                 ChoiceRule::new(
                     "$.notify_error",
@@ -247,15 +448,16 @@ pub fn definition(
     s.add(
         states::DONE,
         Succeed {
-            comment: Some("Swapped, or the target was already active.".into()),
+            comment: Some("Swapped.".into()),
         },
     );
     s.add(
         states::NOT_DONE,
         Fail {
-            comment: Some("Refused by a check, or failed.".into()),
+            comment: Some("Refused, failed, or given up.".into()),
             error: "FailoverNotDone".into(),
-            cause: "The failover was refused or failed; the notification and the history say why."
+            cause: "The failover was refused, failed or given up; the notification and the \
+                    history say why."
                 .into(),
         },
     );
@@ -272,9 +474,18 @@ pub fn definition(
             "multiregion failover of {} into {region} (protocol {PROTOCOL_VERSION})",
             names.name()
         ),
-        start_at: states::CHECK_TARGET.into(),
+        start_at: states::CONFIRM.into(),
         states: s,
     }
+}
+
+fn notify_payload() -> Value {
+    json!({
+        "protocol": PROTOCOL_VERSION,
+        "state.$": "$",
+        "execution.$": "$$.Execution.Id",
+        "started.$": "$$.Execution.StartTime",
+    })
 }
 
 /// The definition as JSON, as `CreateStateMachine` takes it.
@@ -379,5 +590,39 @@ mod tests {
             json["States"]["CheckSync"]["Parameters"]["swap.$"],
             "$.swap"
         );
+        assert_eq!(json["StartAt"], "Confirm");
+        assert_eq!(
+            json["States"]["WaitToRetry"]["SecondsPath"],
+            "$.hold.wait_seconds"
+        );
+        assert_eq!(json["States"]["WaitToConfirm"]["Seconds"], 10);
+        assert!(
+            json["States"]["Hold"].get("ResultPath").is_none(),
+            "the hold's result replaces the data"
+        );
+    }
+
+    #[test]
+    fn before_the_swap_a_failure_holds_and_after_it_a_failure_notifies() {
+        let machine = west();
+        let catch_of = |name: &str| -> Vec<String> {
+            let Some(State::Task(task)) = machine.states.get(name) else {
+                panic!("{name} is not a task")
+            };
+            task.catch.iter().map(|c| c.next.clone()).collect()
+        };
+        for before in [states::CONFIRM, states::CHECK_TARGET] {
+            assert_eq!(catch_of(before), [states::NOTIFY, states::HOLD], "{before}");
+        }
+        assert_eq!(
+            catch_of(states::SWAP),
+            [states::ACTIVE_ANSWERED, states::NOTIFY, states::HOLD],
+            "a re-probe that answers is a blip"
+        );
+        for after in [states::CHECK_SYNC, states::VERIFY, states::HOLD] {
+            assert_eq!(catch_of(after), [states::NOTIFY], "{after}");
+        }
+        // The one notice of an episode never stops the execution.
+        assert_eq!(catch_of(states::NOTIFY_HOLD), [states::WAIT_TO_RETRY]);
     }
 }

@@ -10,8 +10,22 @@ use serde::{Deserialize, Serialize};
 use crate::ledger::Reason;
 use crate::region::Region;
 
-/// The version of this protocol.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// The version of this protocol (2: the pinger starts executions; they
+/// confirm the outage, and hold instead of ending while a failover cannot be
+/// made).
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// The first wait of a held execution, in seconds; each next one doubles.
+pub const HOLD_FIRST_WAIT_SECONDS: u32 = 30;
+
+/// The longest wait of a held execution, in seconds: a standby that recovers,
+/// a cooldown that ends or a resumed pause is seen within this.
+pub const HOLD_MAX_WAIT_SECONDS: u32 = 300;
+
+/// How long a held execution keeps trying, in seconds (24 hours). It then
+/// ends with a notification; the pinger starts a new one at its next failing
+/// tick.
+pub const HOLD_MAX_AGE_SECONDS: u64 = 24 * 3600;
 
 /// INSYNC polls after which the state machine stops waiting and verifies
 /// (Route 53 normally reports INSYNC within a minute).
@@ -27,8 +41,12 @@ pub mod errors {
     pub const TRANSPORT: &str = "Retryable.Transport";
     /// The compare-and-swap lost: another swap changed the records.
     pub const CONFLICT: &str = "Conflict";
-    /// The target region does not answer on its name: no swap.
+    /// The target region does not answer on its name: no swap yet.
     pub const STANDBY_UNHEALTHY: &str = "StandbyUnhealthy";
+    /// The last swap was too recent: no swap yet.
+    pub const COOLDOWN: &str = "Cooldown";
+    /// Automation is paused or off in the target region: no swap yet.
+    pub const PAUSED: &str = "Paused";
     /// The active region answers again: no swap.
     pub const ACTIVE_STILL_HEALTHY: &str = "ActiveStillHealthy";
     /// The records are not as a swap leaves them (missing, foreign): no
@@ -36,6 +54,8 @@ pub mod errors {
     pub const RECORDS_BROKEN: &str = "RecordsBroken";
     /// After the swap the public name does not (yet) answer from the target.
     pub const NOT_SERVING: &str = "NotServing";
+    /// A held execution reached its maximum age without a failover.
+    pub const HOLD_EXPIRED: &str = "HoldExpired";
     /// The execution input or the step payload cannot be used.
     pub const INVALID_INPUT: &str = "InvalidInput";
     /// Any other failure (a refused AWS call, a broken configuration).
@@ -50,8 +70,10 @@ pub mod errors {
     /// Every error name States itself matches.
     pub const ALL: &str = "States.ALL";
     /// Errors that mean "the checks said no", as opposed to "it broke".
-    pub const REFUSALS: [&str; 4] = [
+    pub const REFUSALS: [&str; 6] = [
         STANDBY_UNHEALTHY,
+        COOLDOWN,
+        PAUSED,
         ACTIVE_STILL_HEALTHY,
         RECORDS_BROKEN,
         INVALID_INPUT,
@@ -62,7 +84,11 @@ pub mod errors {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
-    /// Read the records; check that the target is the standby and answers.
+    /// Probe the active name once: does it still fail?
+    Confirm,
+    /// Probe the active name again (a blip ends here) and the standby name;
+    /// read the records; check that the target is the standby and answers,
+    /// that the cooldown has passed and that automation is on.
     CheckTarget,
     /// Re-probe the active name, then the compare-and-swap.
     Swap,
@@ -70,25 +96,32 @@ pub enum Step {
     CheckInsync,
     /// Check that the public name answers from the target.
     Verify,
+    /// The failover cannot be made now: count the hold, choose the next
+    /// wait, and say whether to notify (once per episode) or give up.
+    Hold,
 }
 
 impl Step {
     /// The step as the payload names it.
     pub fn as_str(self) -> &'static str {
         match self {
+            Step::Confirm => "confirm",
             Step::CheckTarget => "check_target",
             Step::Swap => "swap",
             Step::CheckInsync => "check_insync",
             Step::Verify => "verify",
+            Step::Hold => "hold",
         }
     }
 }
 
-/// The input of an execution. The kicker writes every field; an operator's
-/// manual start may give only `{"reason":"manual"}`.
+/// The input of an execution. The pinger writes every field, as a function
+/// of its deployment, the ledger generation and its tick only, so a second
+/// start of the same tick is the same execution; an operator's manual start
+/// may give only `{"reason":"manual"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailoverInput {
-    /// `runtime` (the kicker) or `manual` (an operator); the default is
+    /// `runtime` (the pinger) or `manual` (an operator); the default is
     /// `manual`.
     #[serde(default = "manual")]
     pub reason: String,
@@ -96,12 +129,13 @@ pub struct FailoverInput {
     /// region (the region that takes over runs the failover).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<Region>,
-    /// The ledger generation the kicker saw.
+    /// The ledger generation the pinger knew.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<u64>,
-    /// The kicker's attempt for that generation (1 to 3).
+    /// The pinger's tick (the scheduled event's time, seconds since the
+    /// epoch) whose probe failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attempt: Option<u32>,
+    pub tick: Option<i64>,
 }
 
 fn manual() -> String {
@@ -135,6 +169,65 @@ pub struct StepRequest {
     /// The swap's result, for the steps after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swap: Option<SwapState>,
+    /// The execution's data, for the hold step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<Box<FailoverState>>,
+}
+
+/// What `confirm` saw (at `$.confirm`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// The active name answered from the region the records make active:
+    /// a blip, the execution ends as `active_answered`.
+    pub active_answered: bool,
+    /// The region that answered, if any.
+    pub region: Option<Region>,
+    /// What the probe saw.
+    pub detail: String,
+}
+
+/// A held execution's count (at `$.hold`): the failover cannot be made now,
+/// so the execution waits and checks again from the start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldState {
+    /// Holds so far in this execution.
+    pub holds: u32,
+    /// Seconds held so far (the sum of the waits).
+    pub held_seconds: u64,
+    /// The next wait, in seconds.
+    pub wait_seconds: u32,
+    /// Publish a notice now: the first hold of the episode.
+    pub notify: bool,
+    /// Stop: held longer than [`HOLD_MAX_AGE_SECONDS`].
+    pub give_up: bool,
+    /// Why the failover cannot be made.
+    pub reason: CaughtError,
+}
+
+impl HoldState {
+    /// The hold after `previous` (none at the first), for `reason`.
+    pub fn next(previous: Option<&HoldState>, reason: CaughtError) -> HoldState {
+        let (holds, held_seconds, last_wait) = previous.map_or((0, 0, 0), |p| {
+            (
+                p.holds,
+                p.held_seconds + u64::from(p.wait_seconds),
+                p.wait_seconds,
+            )
+        });
+        let wait_seconds = if last_wait == 0 {
+            HOLD_FIRST_WAIT_SECONDS
+        } else {
+            last_wait.saturating_mul(2).min(HOLD_MAX_WAIT_SECONDS)
+        };
+        HoldState {
+            holds: holds + 1,
+            held_seconds,
+            wait_seconds,
+            notify: holds == 0,
+            give_up: held_seconds >= HOLD_MAX_AGE_SECONDS,
+            reason,
+        }
+    }
 }
 
 /// What `check_target` found (at `$.check`).
@@ -144,8 +237,17 @@ pub struct TargetCheck {
     pub target: Region,
     /// The region active now, from the records.
     pub from: Option<Region>,
+    /// The second confirmation: the active name answered from another
+    /// region than the target, a blip (nothing else was checked).
+    #[serde(default)]
+    pub active_answered: bool,
     /// The target is already active: the swap step will be a no-op.
     pub already_active: bool,
+    /// Already active, for a runtime failover: the execution ends without a
+    /// notification (a pinger that had not yet seen the swap). A person's
+    /// manual start is told instead.
+    #[serde(default)]
+    pub quiet: bool,
     /// The ledger generation read.
     pub generation: u64,
 }
@@ -217,12 +319,15 @@ impl CaughtError {
     }
 }
 
-/// The execution's data when it reaches the notifier (`$`).
+/// The execution's data (`$`), as the notifier and the hold step get it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FailoverState {
     /// The execution input, at the root of the data.
     #[serde(flatten)]
     pub input: FailoverInput,
+    /// What the last confirmation probe saw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm: Option<Confirmation>,
     /// What `check_target` found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check: Option<TargetCheck>,
@@ -235,6 +340,9 @@ pub struct FailoverState {
     /// The error that ended the checks or the swap.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<CaughtError>,
+    /// The hold count, once the execution has held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<HoldState>,
 }
 
 /// The payload of the notifier.
@@ -260,7 +368,7 @@ mod tests {
         assert_eq!(input.reason(), Some(Reason::Manual));
         assert_eq!(input.target, None);
         let runtime: FailoverInput = serde_json::from_str(
-            r#"{"reason":"runtime","target":"us-west-2","generation":4,"attempt":1}"#,
+            r#"{"reason":"runtime","target":"us-west-2","generation":4,"tick":1764637260}"#,
         )
         .unwrap();
         assert_eq!(runtime.reason(), Some(Reason::Runtime));
@@ -287,5 +395,31 @@ mod tests {
         };
         assert_eq!(plain.message(), "timed out");
         assert!(!plain.is_refusal());
+    }
+
+    #[test]
+    fn a_hold_notifies_once_backs_off_to_a_cap_and_gives_up_after_a_day() {
+        let why = CaughtError {
+            error: errors::STANDBY_UNHEALTHY.into(),
+            cause: String::new(),
+        };
+        let mut hold = HoldState::next(None, why.clone());
+        assert!(hold.notify && !hold.give_up);
+        assert_eq!(
+            (hold.holds, hold.wait_seconds),
+            (1, HOLD_FIRST_WAIT_SECONDS)
+        );
+        let mut waits = vec![hold.wait_seconds];
+        while !hold.give_up {
+            hold = HoldState::next(Some(&hold), why.clone());
+            assert!(!hold.notify, "one notice per episode");
+            waits.push(hold.wait_seconds);
+        }
+        assert_eq!(&waits[..5], &[30, 60, 120, 240, 300]);
+        assert!(waits.iter().all(|w| *w <= HOLD_MAX_WAIT_SECONDS));
+        assert!(hold.held_seconds >= HOLD_MAX_AGE_SECONDS);
+        assert!(hold.held_seconds < HOLD_MAX_AGE_SECONDS + u64::from(HOLD_MAX_WAIT_SECONDS));
+        // A day at the cap: about 290 holds, not one start per tick.
+        assert!((280..300).contains(&hold.holds), "{}", hold.holds);
     }
 }

@@ -1,26 +1,25 @@
-//! Detection: the pinger's schedule, the failover alarm on the pinger's own
-//! Lambda metrics, and the SNS topics (the alarm topic the kicker listens
-//! on, the notification topic users subscribe to).
+//! Detection and paging: the pinger's schedule, the region's paging alarm on
+//! the pinger's own Lambda metrics, and the notification topic users
+//! subscribe to.
 //!
 //! The alarm is on `AWS/Lambda` `Errors` (free) of the region's pinger, Sum
 //! per `interval_seconds`, at least 1 in `datapoints_to_alarm` of
 //! `evaluation_periods`, with missing data breaching: a pinger that cannot
-//! run at all (no invocation, no datapoint) counts as failing. Both regions'
-//! alarms are always armed; the kickers decide which region acts.
+//! run at all (no invocation, no datapoint) counts as failing. The pinger
+//! fails when, in the standby region, the active name fails, and, in the
+//! active region, when the standby is unhealthy. The alarm notifies the
+//! region's notification topic: it pages a person and is not on the failover
+//! path (the standby's pinger starts the state machine itself).
+//!
+//! Its actions are disabled when it is created: a new pinger has no
+//! datapoints yet, and missing data breaching would page at every create.
+//! The pinger enables them after its first good tick; apply keeps whatever
+//! it finds.
 
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
 use multiregion_core::naming::Component;
 
 use super::{ApparatusContext, ApparatusError, code, deleted, sdk_message};
-
-/// The topic ARNs of a region.
-#[derive(Debug, Clone, Default)]
-pub struct Topics {
-    /// The alarm's topic, which the kicker is subscribed to.
-    pub alarm: String,
-    /// Where outcomes are published (ours or the user's).
-    pub notification: String,
-}
 
 impl ApparatusContext<'_> {
     pub(super) fn schedule_rule_arn(&self) -> String {
@@ -60,16 +59,12 @@ impl ApparatusContext<'_> {
         Ok(created.topic_arn().unwrap_or_default().to_owned())
     }
 
-    pub(super) async fn ensure_topics(&self) -> Result<Topics, ApparatusError> {
-        let alarm = self.create_topic(&self.names.alarm_topic()).await?;
-        let notification = match self.notification_topic_arn {
-            Some(arn) => arn.to_owned(),
-            None => self.create_topic(&self.names.notification_topic()).await?,
-        };
-        Ok(Topics {
-            alarm,
-            notification,
-        })
+    /// The notification topic: ours, created, or the user's, as it is.
+    pub(super) async fn ensure_topic(&self) -> Result<String, ApparatusError> {
+        match self.notification_topic_arn {
+            Some(arn) => Ok(arn.to_owned()),
+            None => self.create_topic(&self.names.notification_topic()).await,
+        }
     }
 
     pub(super) async fn ensure_schedule(
@@ -130,31 +125,17 @@ impl ApparatusContext<'_> {
         Ok(())
     }
 
-    /// Subscribes the kicker and puts the alarm. `keep_paused`: the alarm's
-    /// actions were disabled by hand; they stay so (never silently
-    /// re-enabled).
+    /// Puts the paging alarm, notifying `notification_topic`. Its actions
+    /// are disabled when it is created; an alarm that exists keeps its
+    /// actions as they are (PutMetricAlarm would enable them when the field
+    /// is omitted), so an apply neither pages at create nor silences an
+    /// alarm the pinger has armed.
     pub(super) async fn ensure_alarm(
         &self,
-        topics: &Topics,
-        keep_paused: bool,
+        notification_topic: &str,
     ) -> Result<(), ApparatusError> {
-        let kicker = self.arn(
-            "lambda",
-            &format!("function:{}", self.names.function(Component::Kicker)),
-        );
-        self.clients
-            .sns
-            .subscribe()
-            .topic_arn(&topics.alarm)
-            .protocol("lambda")
-            .endpoint(&kicker)
-            .send()
-            .await
-            .map_err(|e| {
-                self.failure("subscribing the kicker to the alarm topic", sdk_message(&e))
-            })?;
+        let actions_enabled = self.read_alarm().await?.unwrap_or(false);
         let health = self.settings.health_check;
-        let actions_enabled = self.settings.failover.automatic && !keep_paused;
         let tags: Vec<aws_sdk_cloudwatch::types::Tag> = self
             .tags()
             .into_iter()
@@ -170,7 +151,9 @@ impl ApparatusContext<'_> {
             .put_metric_alarm()
             .alarm_name(self.names.alarm())
             .alarm_description(format!(
-                "multiregion {}: the active name stopped answering this region's pinger; the kicker of the standby region fails over",
+                "multiregion {}: pages a person when this region's pinger fails: from the standby, the active name fails; \
+                 from the active, the standby is unhealthy; or the pinger is not running. Not on the failover path: \
+                 the standby's pinger starts the failover itself.",
                 self.names.name()
             ))
             .namespace("AWS/Lambda")
@@ -183,12 +166,12 @@ impl ApparatusContext<'_> {
             .threshold(1.0)
             .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
             .treat_missing_data("breaching")
-            .alarm_actions(&topics.alarm)
+            .alarm_actions(notification_topic)
             .actions_enabled(actions_enabled)
             .set_tags(Some(tags))
             .send()
             .await
-            .map_err(|e| self.failure("putting the failover alarm", sdk_message(&e)))?;
+            .map_err(|e| self.failure("putting the paging alarm", sdk_message(&e)))?;
         Ok(())
     }
 
@@ -201,7 +184,7 @@ impl ApparatusContext<'_> {
             .alarm_names(self.names.alarm())
             .send()
             .await
-            .map_err(|e| self.failure("reading the failover alarm", sdk_message(&e)))?;
+            .map_err(|e| self.failure("reading the paging alarm", sdk_message(&e)))?;
         Ok(alarms
             .metric_alarms()
             .first()
@@ -215,7 +198,7 @@ impl ApparatusContext<'_> {
             .alarm_names(self.names.alarm())
             .send()
             .await
-            .map_err(|e| self.failure("deleting the failover alarm", sdk_message(&e)))?;
+            .map_err(|e| self.failure("deleting the paging alarm", sdk_message(&e)))?;
         Ok(())
     }
 
@@ -240,36 +223,32 @@ impl ApparatusContext<'_> {
         .map_err(|e| self.failure("deleting the pinger's schedule", sdk_message(&e)))
     }
 
-    pub(super) async fn delete_topics(&self) -> Result<(), ApparatusError> {
+    /// Deletes our notification topic (a topic the user gave has another
+    /// name and is never deleted), and the subscriptions to it.
+    pub(super) async fn delete_topic(&self) -> Result<(), ApparatusError> {
+        self.delete_topic_of_ours(&self.arn("sns", &self.names.notification_topic()))
+            .await
+    }
+
+    /// Deletes a topic of ours with its subscriptions; not-found is done.
+    pub(super) async fn delete_topic_of_ours(&self, topic: &str) -> Result<(), ApparatusError> {
         let sns = &self.clients.sns;
-        // Ours are the deterministically named ones; a topic the user gave
-        // has another name and is never deleted.
-        let topics = [
-            self.arn("sns", &self.names.alarm_topic()),
-            self.arn("sns", &self.names.notification_topic()),
-        ];
-        // Subscriptions of the alarm topic (the kicker's) go with it; the
-        // user's own subscriptions to a notification topic of ours too.
-        for topic in &topics {
-            if let Ok(subscriptions) = sns
-                .list_subscriptions_by_topic()
-                .topic_arn(topic)
-                .send()
-                .await
-            {
-                for subscription in subscriptions.subscriptions() {
-                    if let Some(arn) = subscription
-                        .subscription_arn()
-                        .filter(|a| a.starts_with("arn:"))
-                    {
-                        let _ = sns.unsubscribe().subscription_arn(arn).send().await;
-                    }
+        if let Ok(subscriptions) = sns
+            .list_subscriptions_by_topic()
+            .topic_arn(topic)
+            .send()
+            .await
+        {
+            for subscription in subscriptions.subscriptions() {
+                if let Some(arn) = subscription
+                    .subscription_arn()
+                    .filter(|a| a.starts_with("arn:"))
+                {
+                    let _ = sns.unsubscribe().subscription_arn(arn).send().await;
                 }
             }
-            deleted(sns.delete_topic().topic_arn(topic).send().await, "NotFound").map_err(|e| {
-                self.failure("deleting a topic", format!("{topic}: {}", sdk_message(&e)))
-            })?;
         }
-        Ok(())
+        deleted(sns.delete_topic().topic_arn(topic).send().await, "NotFound")
+            .map_err(|e| self.failure("deleting a topic", format!("{topic}: {}", sdk_message(&e))))
     }
 }

@@ -1,8 +1,10 @@
 //! The handler Lambdas on `provided.al2023`, from the handler package: every
 //! function deploys the package's one zip, and its handler setting names the
 //! component its bootstrap runs; the package's hash drives in-place code
-//! updates; the deployment contract goes in one environment variable. Also the kicker's event-invoke config and
-//! the permissions for SNS, EventBridge and API Gateway to invoke them.
+//! updates; the deployment contract goes in one environment variable. Also
+//! the pinger's event-invoke configuration (no asynchronous retries), and the
+//! permissions for EventBridge and API Gateway to invoke the pinger and the
+//! ponger.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -35,7 +37,6 @@ pub fn timeout_seconds(component: Component) -> i32 {
     match component {
         Component::Ponger => 5,
         Component::Pinger => PINGER_TIMEOUT_SECONDS as i32,
-        Component::Kicker => 30,
         Component::Swapper => 60,
         Component::Notifier => 15,
     }
@@ -47,6 +48,17 @@ pub type Functions = BTreeMap<&'static str, String>;
 /// How long to retry a call IAM's eventual consistency refuses (a role just
 /// created that Lambda or Step Functions cannot assume yet).
 const ROLE_PROPAGATION: Duration = Duration::from_secs(60);
+
+/// Lambda's retries of a failed asynchronous invocation of the pinger: none.
+/// Lambda's default of two would run a failed tick again 1 and 3 minutes
+/// later, on an old tick's event; the next tick is the retry.
+pub const PINGER_RETRY_ATTEMPTS: i32 = 0;
+
+/// The oldest event Lambda still delivers to the pinger, in seconds: the
+/// least Lambda allows ("Minimum value of 60. Maximum value of 21600.",
+/// <https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html>).
+/// An event older than one interval is dropped by the pinger itself.
+pub const PINGER_MAX_EVENT_AGE_SECONDS: i32 = 60;
 
 impl ApparatusContext<'_> {
     fn environment(&self) -> Environment {
@@ -213,24 +225,58 @@ impl ApparatusContext<'_> {
                 .await?;
             functions.insert(component.as_str(), arn);
         }
-        // The kicker is invoked asynchronously by SNS: a stale alarm is no
-        // use, and Lambda must not retry on its own (SNS and the kicker's
-        // idempotence handle redelivery).
+        self.ensure_pinger_invoke_config().await?;
+        Ok(functions)
+    }
+
+    /// The pinger's event-invoke configuration, as (maximum retry attempts,
+    /// maximum event age), or `None` when it has none (Lambda's defaults:
+    /// two retries, six hours).
+    async fn read_pinger_invoke_config(&self) -> Result<Option<(i32, i32)>, ApparatusError> {
+        let name = self.names.function(Component::Pinger);
+        match self
+            .clients
+            .lambda
+            .get_function_event_invoke_config()
+            .function_name(&name)
+            .send()
+            .await
+        {
+            Ok(config) => Ok(Some((
+                config.maximum_retry_attempts().unwrap_or(2),
+                config.maximum_event_age_in_seconds().unwrap_or(21_600),
+            ))),
+            Err(e) if code(&e) == Some("ResourceNotFoundException") => Ok(None),
+            Err(e) => Err(self.failure(
+                "reading the pinger's asynchronous invocation settings",
+                format!("{name}: {}", sdk_message(&e)),
+            )),
+        }
+    }
+
+    /// Puts the pinger's event-invoke configuration unless it is as wanted.
+    async fn ensure_pinger_invoke_config(&self) -> Result<(), ApparatusError> {
+        let wanted = (PINGER_RETRY_ATTEMPTS, PINGER_MAX_EVENT_AGE_SECONDS);
+        if self.read_pinger_invoke_config().await? == Some(wanted) {
+            return Ok(());
+        }
+        // Put replaces a configuration that exists (fields omitted take
+        // their defaults), so both are given.
         self.clients
             .lambda
             .put_function_event_invoke_config()
-            .function_name(self.names.function(Component::Kicker))
-            .maximum_event_age_in_seconds(300)
-            .maximum_retry_attempts(0)
+            .function_name(self.names.function(Component::Pinger))
+            .maximum_retry_attempts(wanted.0)
+            .maximum_event_age_in_seconds(wanted.1)
             .send()
             .await
             .map_err(|e| {
                 self.failure(
-                    "configuring the kicker's asynchronous invocations",
+                    "configuring the pinger's asynchronous invocations",
                     sdk_message(&e),
                 )
             })?;
-        Ok(functions)
+        Ok(())
     }
 
     /// Lets `principal` invoke `component`'s function from `source_arn`.
@@ -289,18 +335,7 @@ impl ApparatusContext<'_> {
         Ok(())
     }
 
-    pub(super) async fn ensure_permissions(
-        &self,
-        _functions: &Functions,
-        topics: &super::alarm::Topics,
-    ) -> Result<(), ApparatusError> {
-        self.ensure_permission(
-            Component::Kicker,
-            "multiregion-alarm-topic",
-            "sns.amazonaws.com",
-            &topics.alarm,
-        )
-        .await?;
+    pub(super) async fn ensure_permissions(&self) -> Result<(), ApparatusError> {
         self.ensure_permission(
             Component::Pinger,
             "multiregion-schedule",
@@ -357,6 +392,19 @@ impl ApparatusContext<'_> {
                         self.failure("reading a function", format!("{name}: {}", sdk_message(&e)))
                     );
                 }
+            }
+        }
+        let name = self.names.function(Component::Pinger);
+        if !problems.contains(&format!("{name} is missing")) {
+            match self.read_pinger_invoke_config().await? {
+                Some((PINGER_RETRY_ATTEMPTS, PINGER_MAX_EVENT_AGE_SECONDS)) => {}
+                Some((retries, age)) => problems.push(format!(
+                    "{name} retries a failed tick {retries} times and keeps events {age} s \
+                     (wanted: {PINGER_RETRY_ATTEMPTS} retries, {PINGER_MAX_EVENT_AGE_SECONDS} s)"
+                )),
+                None => problems.push(format!(
+                    "{name} has no event-invoke configuration (Lambda would retry a failed tick twice)"
+                )),
             }
         }
         Ok(problems)

@@ -2,9 +2,9 @@
 //! one for the state machine, each allowed exactly what its code calls, on
 //! exact ARNs. Route 53 changes are limited to the pair's own record names,
 //! types and actions through the `route53:ChangeResourceRecordSets*`
-//! condition keys; `PutMetricData`, which has no resource type, is limited
-//! by `cloudwatch:namespace`. Every permission policy passes the `parliament`
-//! linter with no findings (a test runs it).
+//! condition keys. Only the state machine's log delivery, whose actions have
+//! no resource type, takes `*`. Every permission policy passes the
+//! `parliament` linter with no findings (a test runs it).
 
 use multiregion_core::Region;
 use multiregion_core::naming::{Component, Names, normalize_dns_name};
@@ -23,10 +23,10 @@ pub struct PolicyContext<'a> {
     pub hosted_zone_id: &'a str,
     /// The public name, the standby name and the ledger name.
     pub record_names: [&'a str; 3],
-    /// The namespace of the pinger's metric.
-    pub metric_namespace: &'a str,
     /// The region's notification topic.
     pub notification_topic_arn: String,
+    /// The other region's state machine (the circuit breaker pauses both).
+    pub other_state_machine_arn: String,
 }
 
 impl PolicyContext<'_> {
@@ -59,7 +59,7 @@ impl PolicyContext<'_> {
         )
     }
 
-    /// The ARN of the failover alarm in this region.
+    /// The ARN of the paging alarm in this region.
     pub fn alarm_arn(&self) -> String {
         self.arn("cloudwatch", &format!("alarm:{}", self.names.alarm()))
     }
@@ -100,49 +100,59 @@ pub fn function_policy(component: Component, ctx: &PolicyContext<'_>) -> Value {
     let mut statements = vec![ctx.log_statement(&ctx.names.function_log_group(component))];
     match component {
         Component::Ponger => {}
-        Component::Pinger => statements.push(json!({
-            "Sid": "PublishRegionHealth",
-            "Effect": "Allow",
-            "Action": "cloudwatch:PutMetricData",
-            "Resource": "*",
-            "Condition": { "StringEquals": { "cloudwatch:namespace": ctx.metric_namespace } },
-        })),
-        Component::Kicker => {
-            statements.push(ctx.read_records());
-            statements.push(json!({
-                "Sid": "ReadOwnAlarm",
-                "Effect": "Allow",
-                "Action": "cloudwatch:DescribeAlarms",
-                "Resource": ctx.alarm_arn(),
-            }));
+        Component::Pinger => {
+            // The standby's pinger starts its own region's failover: one
+            // execution at a time (ListExecutions), named after the state
+            // machine's incarnation (DescribeStateMachine), unless the
+            // automation tag says paused (ListTagsForResource).
             statements.push(json!({
                 "Sid": "StartFailover",
                 "Effect": "Allow",
-                "Action": "states:StartExecution",
+                "Action": [
+                    "states:StartExecution",
+                    "states:DescribeStateMachine",
+                    "states:ListTagsForResource",
+                ],
                 "Resource": ctx.state_machine_arn(),
             }));
-            // parliament's catalogue requires the express form next to the
-            // standard one; the state machine is STANDARD, so it grants nothing.
+            // parliament's catalogue requires the map-run form next to the
+            // state machine; the definition has no Map state, so it grants
+            // nothing.
             statements.push(json!({
-                "Sid": "ReadFailoverExecutions",
+                "Sid": "FindRunningFailover",
                 "Effect": "Allow",
-                "Action": "states:DescribeExecution",
+                "Action": "states:ListExecutions",
                 "Resource": [
-                    ctx.arn("states", &format!("execution:{}:*", ctx.names.state_machine())),
-                    ctx.arn("states", &format!("express:{}:*:*", ctx.names.state_machine())),
+                    ctx.state_machine_arn(),
+                    ctx.arn("states", &format!("mapRun:{}/*:*", ctx.names.state_machine())),
                 ],
             }));
-            // A refusal someone must act on (the standby is down too, every
-            // attempt failed) is published; the alarm does not repeat it.
+            // It arms its region's paging alarm once the alarm is OK.
             statements.push(json!({
-                "Sid": "PublishRefusals",
+                "Sid": "ArmOwnAlarm",
                 "Effect": "Allow",
-                "Action": "sns:Publish",
-                "Resource": &ctx.notification_topic_arn,
+                "Action": ["cloudwatch:DescribeAlarms", "cloudwatch:EnableAlarmActions"],
+                "Resource": ctx.alarm_arn(),
             }));
+            // The records are its fallback for its role (control plane).
+            statements.push(ctx.read_records());
         }
         Component::Swapper => {
             statements.push(ctx.read_records());
+            // The target check reads the automation tag before every swap.
+            statements.push(json!({
+                "Sid": "ReadAutomationFlag",
+                "Effect": "Allow",
+                "Action": "states:ListTagsForResource",
+                "Resource": ctx.state_machine_arn(),
+            }));
+            // The circuit breaker pauses automation in both regions.
+            statements.push(json!({
+                "Sid": "PauseAutomation",
+                "Effect": "Allow",
+                "Action": "states:TagResource",
+                "Resource": [ctx.state_machine_arn(), &ctx.other_state_machine_arn],
+            }));
             let names: Vec<String> = ctx
                 .record_names
                 .iter()
@@ -243,42 +253,62 @@ mod tests {
                 "standby-api.example.com",
                 "_failover.api.example.com",
             ],
-            metric_namespace: "Multiregion",
             notification_topic_arn: "arn:aws:sns:us-west-2:123456789012:mr-orders-notify".into(),
+            other_state_machine_arn:
+                "arn:aws:states:us-east-1:123456789012:stateMachine:mr-orders-failover".into(),
         }
     }
 
+    /// Every (action, resource) pair a policy allows, sorted.
+    fn grants(policy: &Value) -> Vec<(String, String)> {
+        let list = |v: &Value| -> Vec<String> {
+            match v {
+                Value::String(s) => vec![s.clone()],
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+                _ => vec![],
+            }
+        };
+        let mut grants: Vec<(String, String)> = policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| {
+                let resources = list(&s["Resource"]);
+                list(&s["Action"])
+                    .into_iter()
+                    .flat_map(move |a| resources.clone().into_iter().map(move |r| (a.clone(), r)))
+            })
+            .collect();
+        grants.sort();
+        grants
+    }
+
     #[test]
-    fn every_resource_is_an_exact_arn_of_this_region_or_conditioned() {
+    fn every_resource_is_an_exact_arn_of_this_region() {
         let names = Names::new("orders").unwrap();
         let region = Region::new("us-west-2").unwrap();
         let ctx = context(&names, &region);
         for component in Component::ALL {
-            let policy = function_policy(component, &ctx);
-            for statement in policy["Statement"].as_array().unwrap() {
-                let resources: Vec<&str> = match &statement["Resource"] {
-                    Value::String(s) => vec![s.as_str()],
-                    Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-                    _ => vec![],
-                };
-                for resource in resources {
-                    if resource == "*" {
-                        assert_eq!(
-                            statement["Action"], "cloudwatch:PutMetricData",
-                            "{component:?}"
-                        );
-                        assert!(
-                            statement["Condition"]["StringEquals"]["cloudwatch:namespace"]
-                                .is_string()
-                        );
-                    } else {
-                        assert!(
-                            resource.contains(":us-west-2:123456789012:")
-                                || resource.contains(":route53:::"),
-                            "{component:?}: {resource}"
-                        );
-                    }
-                }
+            for (action, resource) in grants(&function_policy(component, &ctx)) {
+                // The one exception: the circuit breaker pauses the other
+                // region's state machine too.
+                let other = (component, action.as_str(), resource.as_str())
+                    == (
+                        Component::Swapper,
+                        "states:TagResource",
+                        ctx.other_state_machine_arn.as_str(),
+                    );
+                assert!(
+                    resource.contains(":us-west-2:123456789012:")
+                        || resource.contains(":route53:::")
+                        || other,
+                    "{component:?}: {action} on {resource}"
+                );
+                assert_ne!(action, "cloudwatch:PutMetricData", "{component:?}");
             }
         }
         let swapper = function_policy(Component::Swapper, &ctx).to_string();
@@ -287,6 +317,64 @@ mod tests {
             "{swapper}"
         );
         assert!(!swapper.contains(&["UP", "SERT"].concat()));
+    }
+
+    #[test]
+    fn the_pinger_starts_its_own_regions_failover_and_arms_its_own_alarm_only() {
+        let names = Names::new("orders").unwrap();
+        let region = Region::new("us-west-2").unwrap();
+        let ctx = context(&names, &region);
+        let machine = "arn:aws:states:us-west-2:123456789012:stateMachine:mr-orders-failover";
+        let pair = |a: &str, r: &str| (a.to_owned(), r.to_owned());
+        let mut expected = vec![
+            pair(
+                "cloudwatch:DescribeAlarms",
+                "arn:aws:cloudwatch:us-west-2:123456789012:alarm:mr-orders-active-unhealthy",
+            ),
+            pair(
+                "cloudwatch:EnableAlarmActions",
+                "arn:aws:cloudwatch:us-west-2:123456789012:alarm:mr-orders-active-unhealthy",
+            ),
+            pair(
+                "logs:CreateLogStream",
+                "arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/mr-orders-pinger:*",
+            ),
+            pair(
+                "logs:PutLogEvents",
+                "arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/mr-orders-pinger:*",
+            ),
+            pair(
+                "route53:ListResourceRecordSets",
+                "arn:aws:route53:::hostedzone/Z123",
+            ),
+            pair("states:DescribeStateMachine", machine),
+            pair("states:ListExecutions", machine),
+            pair(
+                "states:ListExecutions",
+                "arn:aws:states:us-west-2:123456789012:mapRun:mr-orders-failover/*:*",
+            ),
+            pair("states:ListTagsForResource", machine),
+            pair("states:StartExecution", machine),
+        ];
+        expected.sort();
+        assert_eq!(grants(&function_policy(Component::Pinger, &ctx)), expected);
+        // The swapper reads the automation flag, and its circuit breaker
+        // sets it on both regions' machines; nothing else of Step Functions.
+        let states: Vec<(String, String)> = grants(&function_policy(Component::Swapper, &ctx))
+            .into_iter()
+            .filter(|(a, _)| a.starts_with("states:"))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                pair("states:ListTagsForResource", machine),
+                pair(
+                    "states:TagResource",
+                    "arn:aws:states:us-east-1:123456789012:stateMachine:mr-orders-failover"
+                ),
+                pair("states:TagResource", machine),
+            ]
+        );
     }
 
     #[test]

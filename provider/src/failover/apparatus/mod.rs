@@ -1,23 +1,29 @@
-//! The failover apparatus of one region: log groups, IAM roles, SNS topics,
-//! the handler Lambdas with their permissions, the pinger's schedule, the
-//! state machine and the failover alarm. Together with the other region's,
-//! it is what makes the pair fail over by itself after `apply`.
+//! The failover apparatus of one region: log groups, IAM roles, the
+//! notification topic, the handler Lambdas with their permissions and the
+//! pinger's event-invoke configuration, the pinger's schedule, the state
+//! machine with its automation tag, and the paging alarm. Together with the
+//! other region's, it is what makes the pair fail over by itself after
+//! `apply`: the standby's pinger starts its own state machine.
 //!
 //! Like the API side, `ensure` is idempotent (it finds, creates, and repairs
 //! what differs), `read` only reads, and `delete` removes what the resource
-//! created, in the reverse order, treating not-found as done.
+//! created, in the reverse order, treating not-found as done. Both `ensure`
+//! and `delete` also remove what an older provider created and this runtime
+//! no longer uses ([`retired`]).
 
 mod alarm;
 mod functions;
 pub mod iam;
 mod logs;
+mod pause;
+mod retired;
 mod roles;
 pub mod settings;
 mod states;
 
 use multiregion_core::Region;
 use multiregion_core::deployment::Deployment;
-use multiregion_core::naming::{self, Component, Names};
+use multiregion_core::naming::{self, Names};
 use multiregion_core::package::Package;
 
 use crate::clients::{GlobalClients, RegionClients};
@@ -47,8 +53,10 @@ pub struct ApparatusState {
     pub state_machine_arn: Option<String>,
     /// The notification topic's ARN.
     pub notification_topic_arn: Option<String>,
-    /// The alarm's actions are disabled while `failover.automatic` is true:
-    /// automation was paused by hand.
+    /// Automation was paused by a person (or the circuit breaker): the state
+    /// machine's automation tag holds a value other than Terraform's (or an
+    /// older provider's runtime here is paused its way, which apply carries
+    /// over to the tag).
     pub paused: bool,
     /// Pieces found missing or different (empty: all there).
     pub problems: Vec<String>,
@@ -135,30 +143,39 @@ impl ApparatusContext<'_> {
                 &self.deployment.standby_name,
                 self.ledger_name,
             ],
-            metric_namespace: &self.deployment.metric_namespace,
             notification_topic_arn: self.notification_topic_arn(),
+            other_state_machine_arn: self
+                .deployment
+                .other(self.region)
+                .map(|r| r.state_machine_arn.clone())
+                .unwrap_or_default(),
         }
     }
 
     /// Creates what is missing and updates what differs, in dependency
-    /// order: logs, roles, topics, functions, permissions, schedule, state
-    /// machine, alarm.
-    pub async fn ensure(&self, paused_by_hand: bool) -> Result<ApparatusState, ApparatusError> {
+    /// order: logs, roles, topic, functions, permissions, schedule, state
+    /// machine and its automation tag, alarm; then removes what an older
+    /// provider made that this runtime no longer uses, once the new runtime
+    /// is in place.
+    pub async fn ensure(&self) -> Result<ApparatusState, ApparatusError> {
+        let older_runtime = !self.read_retired().await?.is_empty();
+        let older_pause = self.older_pause(older_runtime, self.read_alarm().await?);
         self.ensure_log_groups().await?;
         let roles = self.ensure_roles().await?;
-        let topics = self.ensure_topics().await?;
+        let notification = self.ensure_topic().await?;
         let functions = self.ensure_functions(&roles).await?;
-        self.ensure_permissions(&functions, &topics).await?;
+        self.ensure_permissions().await?;
         self.ensure_schedule(&functions).await?;
         let state_machine_arn = self.ensure_state_machine(&roles).await?;
-        // A pause is per region: only an alarm whose actions are disabled
-        // right now stays paused; the other region's alarm is put armed.
-        let keep_paused = paused_by_hand && self.read_alarm().await? == Some(false);
-        self.ensure_alarm(&topics, keep_paused).await?;
+        let automation = self
+            .ensure_automation_tag(&state_machine_arn, older_pause)
+            .await?;
+        self.ensure_alarm(&notification).await?;
+        self.delete_retired().await?;
         Ok(ApparatusState {
             state_machine_arn: Some(state_machine_arn),
-            notification_topic_arn: Some(topics.notification),
-            paused: keep_paused && self.settings.failover.automatic,
+            notification_topic_arn: Some(notification),
+            paused: automation.paused_by_hand(),
             problems: Vec::new(),
         })
     }
@@ -169,38 +186,52 @@ impl ApparatusContext<'_> {
             notification_topic_arn: Some(self.notification_topic_arn()),
             ..ApparatusState::default()
         };
-        let (functions, machine, alarm) = tokio::join!(
+        let (functions, machine, alarm, retired) = tokio::join!(
             self.read_functions(),
             self.read_state_machine(),
             self.read_alarm(),
+            self.read_retired(),
         );
+        let (alarm, retired) = (alarm?, retired?);
         state.problems.extend(functions?);
         match machine? {
-            Some(arn) => state.state_machine_arn = Some(arn),
+            Some(arn) => {
+                let automation = self.read_automation_tag(&arn).await?;
+                state.paused = automation.paused_by_hand();
+                state.problems.extend(self.automation_problem(&automation));
+                state.state_machine_arn = Some(arn);
+            }
             None => state.problems.push("the state machine is missing".into()),
         }
-        match alarm? {
-            Some(actions_enabled) => {
-                state.paused = self.settings.failover.automatic && !actions_enabled;
-            }
-            None => state.problems.push("the failover alarm is missing".into()),
+        state.paused |= self.older_pause(!retired.is_empty(), alarm);
+        if alarm.is_none() {
+            state.problems.push("the paging alarm is missing".into());
         }
+        state.problems.extend(retired);
         Ok(state)
     }
 
-    /// Deletes what the resource created here, in reverse order.
+    /// Whether an older provider's runtime found here (`older_runtime`) was
+    /// paused by hand: its pause was the alarm's actions disabled while
+    /// `failover.automatic` was true (`alarm`: whether they are enabled).
+    /// Apply carries it over as the automation tag before it removes that
+    /// runtime, so the migration resumes nothing someone paused; until then
+    /// a refresh shows it as `automatic_failover_paused`, as the older
+    /// provider did.
+    fn older_pause(&self, older_runtime: bool, alarm: Option<bool>) -> bool {
+        older_runtime && self.settings.failover.automatic && alarm == Some(false)
+    }
+
+    /// Deletes what the resource created here, in reverse order, and what an
+    /// older provider created that this runtime no longer uses.
     pub async fn delete(&self) -> Result<(), ApparatusError> {
         self.delete_alarm().await?;
         self.delete_schedule().await?;
         self.delete_state_machine().await?;
         self.delete_functions().await?;
-        self.delete_topics().await?;
+        self.delete_topic().await?;
         self.delete_roles().await?;
-        self.delete_log_groups().await
+        self.delete_log_groups().await?;
+        self.delete_retired().await
     }
-}
-
-/// Every component's function, in deployment order.
-pub fn components() -> [Component; 5] {
-    Component::ALL
 }

@@ -148,26 +148,44 @@ impl ApparatusContext<'_> {
     }
 
     pub(super) async fn delete_roles(&self) -> Result<(), ApparatusError> {
-        let iam = &self.global.iam;
         for (name, _, _) in self.role_specs() {
+            self.delete_role(&name).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes a role of ours with its inline policies (IAM refuses to
+    /// delete a role that has any); not-found is done.
+    pub(super) async fn delete_role(&self, name: &str) -> Result<(), ApparatusError> {
+        let iam = &self.global.iam;
+        let inline = match iam.list_role_policies().role_name(name).send().await {
+            Ok(listed) => listed.policy_names().to_vec(),
+            Err(e) if code(&e) == Some("NoSuchEntity") => return Ok(()),
+            Err(e) => {
+                return Err(self.failure(
+                    "listing a role's policies",
+                    format!("{name}: {}", sdk_message(&e)),
+                ));
+            }
+        };
+        for policy in inline {
             let removed = iam
                 .delete_role_policy()
-                .role_name(&name)
-                .policy_name(POLICY_NAME)
+                .role_name(name)
+                .policy_name(&policy)
                 .send()
                 .await;
             deleted(removed, "NoSuchEntity").map_err(|e| {
                 self.failure(
                     "deleting a role's policy",
-                    format!("{name}: {}", sdk_message(&e)),
+                    format!("{name} {policy}: {}", sdk_message(&e)),
                 )
             })?;
-            deleted(
-                iam.delete_role().role_name(&name).send().await,
-                "NoSuchEntity",
-            )
-            .map_err(|e| self.failure("deleting a role", format!("{name}: {}", sdk_message(&e))))?;
         }
-        Ok(())
+        deleted(
+            iam.delete_role().role_name(name).send().await,
+            "NoSuchEntity",
+        )
+        .map_err(|e| self.failure("deleting a role", format!("{name}: {}", sdk_message(&e))))
     }
 }

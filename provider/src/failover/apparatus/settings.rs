@@ -46,7 +46,7 @@ impl Default for EffectiveHealthCheck {
             interval_seconds: 60,
             evaluation_periods: 2,
             datapoints_to_alarm: 2,
-            timeout_ms: 5000,
+            timeout_ms: 2000,
         }
     }
 }

@@ -12,33 +12,35 @@ use super::super::state::{FailoverState, known};
 use super::MonthlyCostValue;
 
 /// The monthly list price, in dollars, worked out by hand for a pinger
-/// every `interval` seconds in both regions and one failover a month (16
-/// Lambda runs and 29 state transitions on the default state machine).
+/// every `interval` seconds in both regions and one failover a month (15
+/// Lambda runs and 33 state transitions on the default state machine).
 fn list_price_by_hand(interval: f64) -> f64 {
-    let pings = 2.0 * 730.0 * 3600.0 / interval; // both regions' pingers
-    let probes = 2.0 * pings; // each probes both names
-    let runs = 16.0; // one failover's Lambda runs
+    let ticks = 730.0 * 3600.0 / interval; // one region's
+    let checks = 730.0 * 3600.0 / interval.max(900.0); // the active's, every 15 min
+    let pings = 2.0 * ticks;
+    let probes = ticks + 2.0 * checks; // the standby's, and the active's two names
+    let runs = 15.0; // one failover's Lambda runs
     let lambda_requests = (pings + probes + runs) * 0.20 / 1e6;
-    // 128 MB = 0.125 GB; 150 ms a ping, 10 ms a pong, 200 ms a step.
-    let gb_seconds = 0.125 * (pings * 0.150 + probes * 0.010 + runs * 0.200);
+    // 128 MB = 0.125 GB; 150 ms a probing ping, 5 ms an idle one, 10 ms a
+    // pong, 200 ms a step.
+    let gb_seconds = 0.125
+        * ((ticks + checks) * 0.150 + (ticks - checks) * 0.005 + probes * 0.010 + runs * 0.200);
     let lambda_compute = gb_seconds * 0.0000166667;
     let api_gateway = probes * 3.50 / 1e6;
     let alarms = 2.0 * 0.10;
-    let metrics = 2.0 * 0.30;
-    let put_metric_data = pings * 0.01 / 1000.0;
     let log_bytes = pings * 1100.0 + probes * 550.0 + runs * 1000.0;
     let logs = log_bytes / 1_073_741_824.0 * 0.50;
-    let sns = 3.0 * 0.50 / 1e6;
-    let transitions = 29.0 * 0.025 / 1000.0;
-    lambda_requests
-        + lambda_compute
-        + api_gateway
-        + alarms
-        + metrics
-        + put_metric_data
-        + logs
-        + sns
-        + transitions
+    let transfer = probes * 6000.0 / 1_073_741_824.0 * 0.02;
+    let sns = 2.0 * 0.50 / 1e6;
+    let transitions = 33.0 * 0.025 / 1000.0;
+    lambda_requests + lambda_compute + api_gateway + alarms + logs + transfer + sns + transitions
+}
+
+/// The data the probes move between regions a month, in dollars: 6 KB a
+/// probe at $0.02 per GB.
+fn transfer_by_hand(interval: f64) -> f64 {
+    let probes = 730.0 * 3600.0 / interval + 2.0 * 730.0 * 3600.0 / interval.max(900.0);
+    probes * 6000.0 / 1_073_741_824.0 * 0.02
 }
 
 fn dollars(value: &Value<MonthlyCostValue<'_>>) -> (f64, f64) {
@@ -62,6 +64,8 @@ struct Profile {
     detection: i64,
     budget: i64,
     list_price: f64,
+    /// The data transfer between regions, which has no free tier.
+    transfer: f64,
 }
 
 fn profiles() -> [Profile; 3] {
@@ -71,13 +75,13 @@ fn profiles() -> [Profile; 3] {
             name: "defaults (no health_check block)",
             health_check: Value::Null,
             failover: Value::Null,
-            // (2 + 1) × 60 + 60 + 60 + ceil(5000 / 1000)
-            detection: 3 * 60 + 60 + 60 + 5,
-            // 2 × 5 + 6 polls × 10 + ceil(10 + 15 + 22.5 + 33.75) + 4 × 5
-            budget: 2 * 5 + 6 * 10 + 82 + 4 * 5,
-            // 175,200 probes × $3.50/M = $0.6132 dominates with the two
-            // alarms, the two metrics and 87,600 PutMetricData ($0.876).
+            // 60 + 60 + ceil(2000 / 1000)
+            detection: 60 + 60 + 2,
+            // 3 probes × 2 + 10 + 60
+            budget: 3 * 2 + 10 + 60,
+            // The two alarms ($0.20) and 49,640 probes × $3.50/M ($0.17).
             list_price: list_price_by_hand(60.0),
+            transfer: transfer_by_hand(60.0),
         },
         Profile {
             name: "every 2 minutes, 3 of 5",
@@ -88,11 +92,12 @@ fn profiles() -> [Profile; 3] {
                 timeout_ms: n(5000),
             }),
             failover: Value::Null,
-            // (3 + 1) × 120 + 60 + 60 + 5
-            detection: 4 * 120 + 60 + 60 + 5,
-            // the same probes as the defaults
-            budget: 2 * 5 + 6 * 10 + 82 + 4 * 5,
+            // 120 + 60 + 5
+            detection: 120 + 60 + 5,
+            // 3 × 5 + 10 + 60
+            budget: 3 * 5 + 10 + 60,
             list_price: list_price_by_hand(120.0),
+            transfer: transfer_by_hand(120.0),
         },
         Profile {
             name: "every 5 minutes, one failing period, 2 s probes, manual",
@@ -106,11 +111,12 @@ fn profiles() -> [Profile; 3] {
                 automatic: Value::Value(false),
                 ..FailoverBlock::default()
             }),
-            // (1 + 1) × 300 + 60 + 60 + ceil(1500 / 1000)
-            detection: 2 * 300 + 60 + 60 + 2,
-            // 2 × 2 + 6 × 10 + 82 + 4 × 2
-            budget: 2 * 2 + 6 * 10 + 82 + 4 * 2,
+            // 300 + 60 + ceil(1500 / 1000)
+            detection: 300 + 60 + 2,
+            // 3 × 2 + 10 + 60
+            budget: 3 * 2 + 10 + 60,
             list_price: list_price_by_hand(300.0),
+            transfer: transfer_by_hand(300.0),
         },
     ]
 }
@@ -119,8 +125,8 @@ fn profiles() -> [Profile; 3] {
 fn the_plan_carries_the_figures_of_the_settings_in_effect() {
     // The numbers themselves, once, so that a mistake in the helper above
     // cannot hide one in the code.
-    assert_eq!([profiles()[0].detection, profiles()[0].budget], [305, 172]);
-    assert!((profiles()[0].list_price - 2.463272).abs() < 2e-6);
+    assert_eq!([profiles()[0].detection, profiles()[0].budget], [122, 76]);
+    assert!((profiles()[0].list_price - 0.481223).abs() < 2e-6);
     for p in profiles() {
         let mut config = config();
         config.health_check = p.health_check.clone();
@@ -146,10 +152,11 @@ fn the_plan_carries_the_figures_of_the_settings_in_effect() {
             p.name,
             p.list_price
         );
-        // Every item fits its free tier at these rates: 175,200 probes
-        // at most against 1M free calls, 2 alarms and 2 metrics against
-        // 10 free each, well under 1M Lambda requests and 400,000 GB-s.
-        assert_eq!(with, 0.0, "{}", p.name);
+        // Every item but the data between regions (no free tier) fits its
+        // free tier at these rates: 49,640 probes at most against 1M free
+        // calls, 2 alarms against 10 free, well under 1M Lambda requests
+        // and 400,000 GB-s.
+        assert!((with - p.transfer).abs() <= 2e-6, "{}: {with}", p.name);
 
         // An update plans the same figures (they follow the settings, not
         // the prior state).
@@ -178,15 +185,15 @@ fn a_slower_health_check_detects_later_and_costs_less() {
     assert!(
         defaults.list_price > every_two.list_price && every_two.list_price > every_five.list_price
     );
-    // A failing datapoint of the old interval moves the detection by a
-    // whole interval.
+    // The paging alarm's periods are not on the failover path: they do not
+    // move the detection.
     let mut config = config();
     config.health_check = Value::Value(HealthCheckBlock {
         datapoints_to_alarm: Value::Value(1),
         ..HealthCheckBlock::default()
     });
     let planned = plan_create(config.clone(), &config, None);
-    assert_eq!(planned.detection_time_seconds, Value::Value(305 - 60));
+    assert_eq!(planned.detection_time_seconds, Value::Value(122));
 }
 
 #[test]
@@ -213,7 +220,7 @@ fn unknown_settings_leave_the_figures_unknown_and_bad_ones_too() {
     config.health_check = Value::Null;
     config.failover = Value::Unknown;
     let planned = plan_create(config.clone(), &config, None);
-    assert_eq!(planned.detection_time_seconds, Value::Value(305));
-    assert_eq!(planned.swap_budget_seconds, Value::Value(172));
+    assert_eq!(planned.detection_time_seconds, Value::Value(122));
+    assert_eq!(planned.swap_budget_seconds, Value::Value(76));
     assert!(planned.monthly_cost_usd.is_value());
 }

@@ -112,7 +112,7 @@ fn check_health(block: &HealthCheckBlock, diags: &mut Diagnostics) -> Option<Eff
         within(min..=max),
         |n| {
             format!(
-                "timeout_ms is {n}; use {min} to {max}: the pinger's timeout is {PINGER_TIMEOUT_SECONDS} s and it needs {METRIC_MARGIN_SECONDS} s after its probes to publish its metric."
+                "timeout_ms is {n}; use {min} to {max}: the pinger's timeout is {PINGER_TIMEOUT_SECONDS} s and it keeps {METRIC_MARGIN_SECONDS} s after its probes to finish its tick."
             )
         },
     );

@@ -40,7 +40,11 @@ async fn main() -> Result<()> {
             .with_context(|| format!("no {} in the timeline", kind.label()))
     };
     let seconds = |ms: i64| format!("{:.1} s", ms as f64 / 1000.0);
-    let (kick, insync, answer) = (at(Kind::Kick)?, at(Kind::InSync)?, at(Kind::FirstAnswer)?);
+    let (kick, insync, answer) = (
+        at(Kind::ExecutionStarted)?,
+        at(Kind::InSync)?,
+        at(Kind::FirstAnswer)?,
+    );
     let detection = detection_time_seconds(&health);
     let budget = swap_budget_seconds(&health, &timing);
     let cost = monthly_cost(&health, &timing, &Usage::default());
@@ -57,7 +61,7 @@ async fn main() -> Result<()> {
     println!("{}", report.timeline.render());
     println!("{}", report.counts.render());
     println!(
-        "measured (virtual): outage -> kick {}, -> INSYNC {}, -> first answer from the other region {}",
+        "measured (virtual): outage -> state machine start {}, -> INSYNC {}, -> first answer from the other region {}",
         seconds(kick - outage),
         seconds(insync - outage),
         seconds(answer - outage)
@@ -96,7 +100,7 @@ async fn main() -> Result<()> {
         detection + budget
     );
     println!(
-        "| monthly cost | ${:.2} at list prices; ${:.2} within the free tier | about $0.26 (by hand) | about $1-5 |",
+        "| monthly cost | ${:.2} at list prices; ${:.2} within the free tier | about $0.46 (by hand, counting its two alarms) | about $1.50-5 |",
         cost.without_free_tier_micros as f64 / 1e6,
         cost.with_free_tier_micros as f64 / 1e6
     );

@@ -6,9 +6,8 @@
 //!   pinger, Sum per `interval_seconds`, `DatapointsToAlarm` of
 //!   `EvaluationPeriods`, `>= 1`, missing data breaching (no invocation, no
 //!   datapoint: a pinger that cannot run counts), `AlarmActions` the
-//!   region's alarm topic, `ActionsEnabled` = `failover.automatic`;
-//! - the alarm topic `Names::alarm_topic()`, subscribed by the region's
-//!   kicker (protocol `lambda`);
+//!   region's notification topic, `ActionsEnabled` false until the pinger's
+//!   first good run arms it;
 //! - the EventBridge rule `Names::schedule_rule()`,
 //!   `rate(interval_seconds / 60 minutes)`, targeting the region's pinger;
 //! - the notification topic, read here through an SQS queue subscribed to
@@ -18,7 +17,7 @@ use anyhow::{Context, Result, bail};
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
 use multiregion_bench::Bench;
 use multiregion_core::naming::{Component, Names};
-use multiregion_core::settings::{FailoverSettings, HealthCheck};
+use multiregion_core::settings::HealthCheck;
 use serde_json::Value;
 
 use super::ACCOUNT;
@@ -36,13 +35,15 @@ pub async fn put_alarm(
     cloudwatch: &aws_sdk_cloudwatch::Client,
     names: &Names,
     health: &HealthCheck,
-    failover: &FailoverSettings,
-    alarm_topic: &str,
+    notification_topic: &str,
 ) -> Result<()> {
     cloudwatch
         .put_metric_alarm()
         .alarm_name(names.alarm())
-        .alarm_description("the active name stopped answering this region's pinger")
+        .alarm_description(
+            "pages a person: the standby saw the active name fail, the standby is unhealthy, \
+             or this region's pinger did not run",
+        )
         .namespace("AWS/Lambda")
         .metric_name("Errors")
         .dimensions(
@@ -58,31 +59,11 @@ pub async fn put_alarm(
         .threshold(1.0)
         .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
         .treat_missing_data("breaching")
-        .alarm_actions(alarm_topic)
-        .actions_enabled(failover.automatic)
+        .alarm_actions(notification_topic)
+        .actions_enabled(false)
         .send()
         .await?;
     Ok(())
-}
-
-/// Creates the region's alarm topic and subscribes its kicker; returns the
-/// topic's ARN.
-pub async fn alarm_topic(sns: &aws_sdk_sns::Client, names: &Names, region: &str) -> Result<String> {
-    let topic = sns
-        .create_topic()
-        .name(names.alarm_topic())
-        .send()
-        .await?
-        .topic_arn()
-        .context("no topic ARN")?
-        .to_owned();
-    sns.subscribe()
-        .topic_arn(&topic)
-        .protocol("lambda")
-        .endpoint(function_arn(names, Component::Kicker, region))
-        .send()
-        .await?;
-    Ok(topic)
 }
 
 /// One EventBridge call through the proxy, signed for `region` with

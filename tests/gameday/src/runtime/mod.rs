@@ -9,9 +9,8 @@
 //! - Step Functions: `tests/sfn/bridge.mjs` (aws-local-stepfunctions), whose
 //!   Tasks invoke the emulators through the proxy;
 //! - notifications: each region's topic in moto, subscribed by an SQS queue;
-//! - the detection apparatus (alarm, alarm topic and the kicker's
-//!   subscription, schedule rule) as the provider creates it
-//!   ([`apparatus`]).
+//! - the apparatus the runtime needs (the paging alarm, the schedule rule)
+//!   as the provider creates it ([`apparatus`]).
 //!
 //! [`Options`] chooses the clock: the wall clock with the state machine's
 //! waits shortened (the handler crate's execution tests), or the bench's
@@ -64,6 +63,9 @@ pub struct Options {
     pub route53_propagation: Duration,
     /// How long resolvers cache an answer.
     pub dns_ttl: Duration,
+    /// How long before the clock's start the deployment was created (the
+    /// ledger's first entry, reason `create`).
+    pub created_ago: Duration,
 }
 
 impl Options {
@@ -79,6 +81,7 @@ impl Options {
             failover: FailoverSettings::default(),
             route53_propagation: Duration::from_millis(300),
             dns_ttl: Duration::ZERO,
+            created_ago: Duration::from_secs(7200),
         }
     }
 
@@ -91,6 +94,7 @@ impl Options {
             failover: FailoverSettings::default(),
             route53_propagation: Duration::from_secs(ROUTE53_PROPAGATION_SECONDS),
             dns_ttl: Duration::from_secs(ALIAS_TTL_SECONDS),
+            created_ago: Duration::from_secs(7200),
         }
     }
 }
@@ -112,7 +116,6 @@ pub struct Runtime {
     pub bridge: Bridge,
     emulators: HashMap<String, Emulator>,
     queues: HashMap<String, String>,
-    pub alarm_topics: HashMap<String, String>,
     pub sfn: HashMap<String, aws_sdk_sfn::Client>,
     pub cloudwatch: HashMap<String, aws_sdk_cloudwatch::Client>,
     pub route53: aws_sdk_route53::Client,
@@ -164,7 +167,7 @@ impl Runtime {
     }
 
     /// Starts everything, with `us-east-1` active (ledger generation 1,
-    /// written two hours before the clock's start, reason `create`).
+    /// written `created_ago` before the clock's start, reason `create`).
     pub async fn start_with(options: Options) -> Result<Runtime> {
         core_support::init_logs();
         let bench = match options.virtual_start {
@@ -184,7 +187,7 @@ impl Runtime {
             standby_name: STANDBY_NAME.into(),
             regions: [east, west],
         };
-        let two_hours_ago = bench.clock().now_ms() / 1000 - 7200;
+        let created = bench.clock().now_ms() / 1000 - options.created_ago.as_secs() as i64;
         multiregion_core::swap::swap(
             &setup_route53,
             &pair,
@@ -192,7 +195,7 @@ impl Runtime {
                 target: Region::new(EAST)?,
                 reason: Reason::Create,
                 execution: None,
-                epoch: two_hours_ago,
+                epoch: created,
             },
             RetryPolicy::default(),
         )
@@ -226,18 +229,9 @@ impl Runtime {
             let (topic, queue) =
                 apparatus::notification_topic(&bench, &sns, region, &names).await?;
             parts.queues.insert(region.to_owned(), queue);
-            let alarm_topic = apparatus::alarm_topic(&sns, &names, region).await?;
             let watch = aws_sdk_cloudwatch::Client::new(&sdk);
-            apparatus::put_alarm(
-                &watch,
-                &names,
-                &options.health,
-                &options.failover,
-                &alarm_topic,
-            )
-            .await?;
+            apparatus::put_alarm(&watch, &names, &options.health, &topic).await?;
             apparatus::schedule(&bench, &names, &options.health, region).await?;
-            parts.alarm_topics.insert(region.to_owned(), alarm_topic);
             parts.cloudwatch.insert(region.to_owned(), watch);
             parts.sfn.insert(region.to_owned(), client);
             let target = |t: &multiregion_core::AliasTarget| Target {
@@ -265,9 +259,9 @@ impl Runtime {
             health_path: "health".into(),
             probe_timeout_ms: options.health.timeout_ms,
             cooldown_seconds: options.failover.cooldown_seconds,
-            notification_max_age_seconds: 600,
+            interval_seconds: options.health.interval_seconds as u32,
+            max_automatic_swaps_per_day: multiregion_core::deployment::DEFAULT_MAX_AUTOMATIC_SWAPS,
             alarm_name: names.alarm(),
-            metric_namespace: "Multiregion".into(),
             regions: [first, second],
         };
         deployment.check()?;
@@ -321,12 +315,18 @@ impl Runtime {
                 .state_machine_arn(&deployed.state_machine_arn)
                 .send()
                 .await?;
+            let deployed_tags = aws_sdk_sfn::Client::new(&sdk)
+                .list_tags_for_resource()
+                .resource_arn(&deployed.state_machine_arn)
+                .send()
+                .await?;
             let client = bridge_client(&sdk, &bridge);
             let machine = client
                 .create_state_machine()
                 .name(deployed_machine.name())
                 .definition(deployed_machine.definition())
                 .role_arn(deployed_machine.role_arn())
+                .set_tags(Some(deployed_tags.tags().to_vec()))
                 .send()
                 .await?;
             if machine.state_machine_arn() != deployed.state_machine_arn {
@@ -346,10 +346,6 @@ impl Runtime {
             )
             .await?;
             parts.queues.insert(region.to_owned(), queue);
-            parts.alarm_topics.insert(
-                region.to_owned(),
-                format!("arn:aws:sns:{region}:{ACCOUNT}:{}", names.alarm_topic()),
-            );
             parts
                 .cloudwatch
                 .insert(region.to_owned(), aws_sdk_cloudwatch::Client::new(&sdk));
@@ -405,7 +401,6 @@ impl Runtime {
             bridge,
             emulators,
             queues: parts.queues,
-            alarm_topics: parts.alarm_topics,
             sfn: parts.sfn,
             cloudwatch: parts.cloudwatch,
             route53,
@@ -459,48 +454,42 @@ impl Runtime {
         }
     }
 
-    /// Puts the alarm of `region` into ALARM (as CloudWatch would when the
-    /// pinger fails) and returns the SNS event CloudWatch would deliver.
-    pub async fn alarm_fires(&self, region: &str) -> Result<Value> {
-        let watch = &self.cloudwatch[region];
-        watch
-            .set_alarm_state()
-            .alarm_name(self.names.alarm())
-            .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
-            .state_reason("Threshold Crossed: the pinger failed")
+    /// The documented pause by hand, in `region`: the state machine's tag
+    /// [`multiregion_core::automation::TAG`] set to `paused`.
+    pub async fn pause(&self, region: &str) -> Result<()> {
+        self.sfn[region]
+            .tag_resource()
+            .resource_arn(self.state_machine_arn(region)?)
+            .tags(
+                aws_sdk_sfn::types::Tag::builder()
+                    .key(multiregion_core::automation::TAG)
+                    .value(multiregion_core::automation::PAUSED)
+                    .build(),
+            )
             .send()
             .await?;
-        let alarms = watch
-            .describe_alarms()
-            .alarm_names(self.names.alarm())
-            .send()
-            .await?;
-        let alarm = alarms.metric_alarms().first().context("no alarm")?;
-        let changed = alarm.state_updated_timestamp().context("no state time")?;
-        let changed = chrono::DateTime::from_timestamp(changed.secs(), changed.subsec_nanos())
-            .context("time")?
-            .format("%Y-%m-%dT%H:%M:%S%.3f%z")
-            .to_string();
-        Ok(sns_alarm_event(region, &self.names.alarm(), &changed))
+        Ok(())
     }
 
-    /// The documented pause, in `region`: the alarm's actions disabled. (moto
-    /// lacks DisableAlarmActions, so the alarm is put again with
-    /// `ActionsEnabled` false: DescribeAlarms, which the kicker reads,
-    /// answers the same.)
-    pub async fn pause(&self, region: &str) -> Result<()> {
-        let paused = FailoverSettings {
-            automatic: false,
-            ..self.options.failover
-        };
-        apparatus::put_alarm(
-            &self.cloudwatch[region],
-            &self.names,
-            &self.options.health,
-            &paused,
-            &self.alarm_topics[region],
-        )
-        .await
+    /// The documented resume, in `region`: the tag removed.
+    pub async fn resume(&self, region: &str) -> Result<()> {
+        self.sfn[region]
+            .untag_resource()
+            .resource_arn(self.state_machine_arn(region)?)
+            .tag_keys(multiregion_core::automation::TAG)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// The state machine of `region`.
+    pub fn state_machine_arn(&self, region: &str) -> Result<String> {
+        Ok(self
+            .deployment
+            .region(&Region::new(region)?)
+            .context("not a region of the deployment")?
+            .state_machine_arn
+            .clone())
     }
 
     /// Starts an execution in `region` directly (as an operator would).
@@ -624,7 +613,6 @@ impl Runtime {
 #[derive(Default)]
 struct Parts {
     queues: HashMap<String, String>,
-    alarm_topics: HashMap<String, String>,
     sfn: HashMap<String, aws_sdk_sfn::Client>,
     cloudwatch: HashMap<String, aws_sdk_cloudwatch::Client>,
 }
@@ -664,42 +652,6 @@ fn bridge_client(sdk: &aws_config::SdkConfig, bridge: &Bridge) -> aws_sdk_sfn::C
 
 /// The state names every test refers to.
 pub use multiregion_core::statemachine::states as state;
-
-/// An SNS event as Lambda receives it, carrying a CloudWatch alarm
-/// notification.
-pub fn sns_alarm_event(region: &str, alarm: &str, state_change_time: &str) -> Value {
-    let message = serde_json::json!({
-        "AlarmName": alarm,
-        "AlarmDescription": "the active name stopped answering",
-        "AWSAccountId": ACCOUNT,
-        "NewStateValue": "ALARM",
-        "NewStateReason": "Threshold Crossed",
-        "StateChangeTime": state_change_time,
-        "Region": region,
-        "AlarmArn": format!("arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{alarm}"),
-        "OldStateValue": "OK",
-    });
-    serde_json::json!({
-        "Records": [{
-            "EventSource": "aws:sns",
-            "EventVersion": "1.0",
-            "EventSubscriptionArn": format!("arn:aws:sns:{region}:{ACCOUNT}:mr-orders-alarm:sub"),
-            "Sns": {
-                "Type": "Notification",
-                "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
-                "TopicArn": format!("arn:aws:sns:{region}:{ACCOUNT}:mr-orders-alarm"),
-                "Subject": format!("ALARM: \"{alarm}\" in {region}"),
-                "Message": message.to_string(),
-                "Timestamp": "2026-01-01T00:00:00.000Z",
-                "SignatureVersion": "1",
-                "Signature": "EXAMPLE",
-                "SigningCertUrl": "https://sns.example/cert.pem",
-                "UnsubscribeUrl": "https://sns.example/unsubscribe",
-                "MessageAttributes": {}
-            }
-        }]
-    })
-}
 
 /// Checks that every deployed function runs the package's bootstrap as the
 /// handler the harness attaches it as (its handler setting names its

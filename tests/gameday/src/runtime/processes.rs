@@ -291,14 +291,25 @@ impl Bridge {
     /// Wait states to 200 ms (from 10 s) and Retry pauses to 20 ms.
     pub async fn shorten_waits(&self) -> Result<()> {
         use multiregion_core::statemachine::states::*;
-        let retry: serde_json::Map<String, Value> =
-            [CHECK_TARGET, SWAP, CHECK_SYNC, VERIFY, NOTIFY]
-                .iter()
-                .map(|s| ((*s).to_owned(), Value::from(20)))
-                .collect();
+        let retry: serde_json::Map<String, Value> = [
+            CONFIRM,
+            CHECK_TARGET,
+            SWAP,
+            CHECK_SYNC,
+            VERIFY,
+            HOLD,
+            NOTIFY_HOLD,
+            NOTIFY,
+        ]
+        .iter()
+        .map(|s| ((*s).to_owned(), Value::from(20)))
+        .collect();
         self.post(
             "overrides",
-            &serde_json::json!({ "waitMs": { WAIT_FOR_SYNC: 200 }, "retryMs": retry }),
+            &serde_json::json!({
+                "waitMs": { WAIT_FOR_SYNC: 200, WAIT_TO_CONFIRM: 200, WAIT_TO_RETRY: 200 },
+                "retryMs": retry,
+            }),
         )
         .await
     }

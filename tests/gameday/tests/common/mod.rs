@@ -38,18 +38,29 @@ pub fn swaps(game: &GameDay) -> usize {
         .count()
 }
 
-/// The decisions of `region`'s kicker after the start, in order.
-pub fn kicks_by(game: &GameDay, region: &str) -> Vec<String> {
-    game.kicks
+/// The outcomes the failover published in `region` (its topic also
+/// carries the paging alarm's messages, which have no `outcome`).
+pub async fn outcomes(game: &GameDay, region: &str) -> Result<Vec<String>> {
+    Ok(game
+        .runtime
+        .notifications(region)
+        .await?
         .iter()
-        .filter(|k| k.region == region && k.at > game.timeline.origin + 300_000)
-        .map(|k| k.decision.clone())
-        .collect()
+        .filter_map(|n| n["outcome"].as_str().map(str::to_owned))
+        .collect())
+}
+
+/// The pages of `region` after `after`.
+pub fn pages_after(game: &GameDay, region: &str, after: EpochMs) -> usize {
+    game.pages
+        .iter()
+        .filter(|p| p.region == region && p.at > after)
+        .count()
 }
 
 /// A settled game day in which east's data plane went down, the runtime
 /// failed over to west, and east came back: (the game, the outage's start,
-/// the kick that swapped, the cooldown in ms).
+/// the start that swapped, the cooldown in ms).
 pub async fn failed_over_and_recovered() -> Result<(GameDay, EpochMs, EpochMs, EpochMs)> {
     let options = Options::virtual_at(START);
     let cooldown = options.failover.cooldown_seconds as EpochMs * 1000;
