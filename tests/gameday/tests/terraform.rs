@@ -64,7 +64,7 @@ async fn a_failover_by_the_state_machine_is_drift_that_terraform_shows_and_never
         .clone()
         .context("the ledger names the execution")?;
     assert!(
-        execution.contains(":execution:mr-orders-failover:failover-"),
+        execution.contains(":execution:mr-orders-failover:i"),
         "{execution}"
     );
 
