@@ -102,7 +102,6 @@ async fn main() -> Result<()> {
     let start = (wall_ms() / 60_000 + 1) * 60_000;
     let options = Options::virtual_at(start);
     let health = options.health;
-    let cooldown = options.failover.cooldown_seconds;
 
     say(
         "== multiregion demo: examples/quickstart on the AWS emulator (127.0.0.1), on a virtual clock ==",
@@ -141,10 +140,12 @@ async fn main() -> Result<()> {
     say(
         "\nThe runtime Terraform deployed now runs: the shipped handler binaries under the Lambda emulator, each region's state machine in the executor.",
     );
-    let quiet = Duration::from_secs(cooldown + 60);
+    // Five minutes: the pingers learn their roles, and each alarm is OK and
+    // armed (the cooldown does not count the create).
+    let quiet = Duration::from_secs(300);
     game.run_for(quiet).await?;
     say(&format!(
-        "{} virtual minutes pass healthy (the cooldown after creation is {cooldown} s); a client outside AWS probes api.example.com every 5 s.",
+        "{} virtual minutes pass healthy: the pingers learn their roles and arm their alarms once they are OK; a client outside AWS probes api.example.com every 5 s.",
         quiet.as_secs() / 60
     ));
     let outage = game.next_tick(EAST).context("no tick planned")? + 500;
@@ -188,7 +189,7 @@ async fn main() -> Result<()> {
     game.recover(EAST).await?;
     game.run_for(Duration::from_secs(5 * 60)).await?;
     say(
-        "\nus-east-1 is back; five virtual minutes later its pinger has reported it healthy for every minute of the switchover's 3-minute window.",
+        "\nus-east-1 is back; five virtual minutes later it answers again, and the failback below probes its standby name three times over 10 s before the swap.",
     );
     set_var(workdir, "active_region", serde_json::json!(EAST))?;
     let failback = terraform::apply_alongside(&mut game, workdir).await?;
