@@ -65,10 +65,11 @@ impl Default for HealthCheck {
 /// How the runtime acts on a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailoverSettings {
-    /// The runtime fails over by itself (the alarm's `ActionsEnabled`).
+    /// The runtime fails over by itself (false: the state machines' tag
+    /// `multiregion:automatic-failover` is `off`).
     pub automatic: bool,
-    /// Seconds after a swap (or the create) before the runtime fails over
-    /// again.
+    /// Seconds after a swap that moved traffic before the runtime fails over
+    /// again (the ledger written at create does not count).
     pub cooldown_seconds: u64,
 }
 

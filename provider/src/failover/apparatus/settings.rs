@@ -56,7 +56,8 @@ impl Default for EffectiveHealthCheck {
 pub struct EffectiveFailover {
     /// The runtime fails over by itself.
     pub automatic: bool,
-    /// Seconds after a swap (or the create) before the runtime fails over.
+    /// Seconds after a swap that moved traffic before the runtime fails over
+    /// (the ledger written at create does not count).
     pub cooldown_seconds: u32,
     /// A planned switchover skips the target's health check.
     pub force_switchover: bool,
