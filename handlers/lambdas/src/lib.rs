@@ -19,6 +19,7 @@
 pub mod error;
 pub mod manifest;
 pub mod notifier;
+pub mod pause;
 pub mod pinger;
 pub mod ponger;
 pub mod probe;

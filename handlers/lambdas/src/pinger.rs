@@ -29,7 +29,6 @@ use std::sync::Mutex;
 use aws_sdk_cloudwatch::types::StateValue;
 use aws_sdk_sfn::operation::start_execution::StartExecutionError;
 use aws_sdk_sfn::types::ExecutionStatus;
-use multiregion_core::automation::{self, Automation};
 use multiregion_core::deployment::Deployment;
 use multiregion_core::dns::{DnsStatus, read_active};
 use multiregion_core::naming::Names;
@@ -38,6 +37,7 @@ use multiregion_core::statemachine::protocol::FailoverInput;
 use serde::Serialize;
 
 use crate::error::HandlerError;
+use crate::pause;
 use crate::probe::{Probe, ProbeReport};
 
 /// How often the active region's pinger probes the standby name and checks
@@ -306,10 +306,13 @@ impl<P: Probe> Pinger<P> {
     /// unless automation is paused or an execution runs already.
     async fn start_failover(&self, tick: i64) -> Result<Action, HandlerError> {
         let arn = self.state_machine_arn()?;
-        if let Some(running) = self.running_execution(arn).await? {
+        // Both are regional reads of this region's state machine.
+        let (running, flag) =
+            tokio::join!(self.running_execution(arn), pause::read(&self.sfn, arn));
+        if let Some(running) = running? {
             return Ok(Action::Running { execution: running });
         }
-        let flag = self.automation(arn).await?;
+        let flag = flag?;
         if !flag.is_on() {
             return Ok(Action::Paused {
                 detail: flag.describe(),
@@ -372,22 +375,6 @@ impl<P: Probe> Pinger<P> {
             .executions()
             .first()
             .map(|e| e.execution_arn().to_owned()))
-    }
-
-    async fn automation(&self, arn: &str) -> Result<Automation, HandlerError> {
-        let tags = self
-            .sfn
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .map_err(|e| HandlerError::from_sdk("ListTagsForResource", e))?;
-        let value = tags
-            .tags()
-            .iter()
-            .find(|t| t.key() == Some(automation::TAG))
-            .and_then(|t| t.value());
-        Ok(Automation::from_tag(value))
     }
 
     async fn incarnation(&self, arn: &str) -> Result<i64, HandlerError> {
@@ -467,6 +454,17 @@ fn describe(action: &Action) -> String {
         Action::Running { execution } => format!("the failover {execution} is running"),
         Action::Paused { detail } => format!("no failover: {detail}"),
     }
+}
+
+/// The state machine of `region` in `deployment`.
+pub fn state_machine_arn<'a>(
+    deployment: &'a Deployment,
+    region: &Region,
+) -> Result<&'a str, HandlerError> {
+    deployment
+        .region(region)
+        .map(|r| r.state_machine_arn.as_str())
+        .ok_or_else(|| HandlerError::Failed(format!("{region} is not in the deployment")))
 }
 
 /// The ARN of the execution `name` of `state_machine_arn`.

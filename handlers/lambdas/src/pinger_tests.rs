@@ -15,6 +15,7 @@ use aws_smithy_types::DateTime;
 
 use super::*;
 use crate::probe::fake::FakeProbe;
+use multiregion_core::automation;
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "us-west-2";
@@ -207,10 +208,10 @@ async fn a_standby_whose_probe_fails_starts_its_state_machine_and_fails() {
     assert_eq!(start.num_calls(), 1, "the name and input are the tick's");
     // The next tick finds the running execution instead: one at a time.
     let pinger2 = {
-        let busy = running("i1799000000-g4-t1800000060");
+        let (busy, flag) = (running("i1799000000-g4-t1800000060"), tags(None));
         let p = self::pinger(
             FakeProbe::default().fails(ACTIVE),
-            &[&busy],
+            &[&busy, &flag],
             &[],
             warm_standby(),
         );

@@ -26,7 +26,7 @@
 //! wall clock.
 
 use multiregion_core::Reason;
-use multiregion_core::automation::{self, Automation};
+use multiregion_core::automation;
 use multiregion_core::deployment::Deployment;
 use multiregion_core::dns::{DnsStatus, read_active};
 use multiregion_core::region::Region;
@@ -40,6 +40,8 @@ use multiregion_core::swap::{
 use serde_json::Value;
 
 use crate::error::HandlerError;
+use crate::pause;
+use crate::pinger::state_machine_arn;
 use crate::probe::{Probe, ProbeReport};
 use crate::time::parse_event_time;
 
@@ -154,7 +156,8 @@ impl<P: Probe> Swapper<P> {
             }
             if request.input.reason() == Some(Reason::Runtime) {
                 self.check_cooldown(&view, request)?;
-                let flag = self.automation().await?;
+                let own = state_machine_arn(&self.deployment, &self.region)?;
+                let flag = pause::read(&self.sfn, own).await?;
                 if !flag.is_on() {
                     return Err(HandlerError::Paused(flag.describe()));
                 }
@@ -214,12 +217,17 @@ impl<P: Probe> Swapper<P> {
         if recent < limit {
             return Ok(());
         }
-        let own = self.state_machine_arn(&self.region)?;
-        tag_paused(&self.sfn, &own).await?;
+        let own = state_machine_arn(&self.deployment, &self.region)?;
+        pause::set(&self.sfn, own, automation::CIRCUIT_BREAKER).await?;
         if let Some(other) = self.deployment.other(&self.region) {
             // The other region may be the one that is down: the pause of
             // this region is the one that stops this swap.
-            if let Err(error) = tag_paused(&self.other_sfn, &other.state_machine_arn).await {
+            let set = pause::set(
+                &self.other_sfn,
+                &other.state_machine_arn,
+                automation::CIRCUIT_BREAKER,
+            );
+            if let Err(error) = set.await {
                 tracing::warn!(%error, region = %other.region, "the circuit breaker could not pause the other region");
             }
         }
@@ -230,32 +238,6 @@ impl<P: Probe> Swapper<P> {
              both state machines to resume",
             automation::TAG
         )))
-    }
-
-    fn state_machine_arn(&self, region: &Region) -> Result<String, HandlerError> {
-        Ok(self
-            .deployment
-            .region(region)
-            .ok_or_else(|| HandlerError::Failed(format!("{region} is not in the deployment")))?
-            .state_machine_arn
-            .clone())
-    }
-
-    async fn automation(&self) -> Result<Automation, HandlerError> {
-        let arn = &self.state_machine_arn(&self.region)?;
-        let tags = self
-            .sfn
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .map_err(|e| HandlerError::from_sdk("ListTagsForResource", e))?;
-        let value = tags
-            .tags()
-            .iter()
-            .find(|t| t.key() == Some(automation::TAG))
-            .and_then(|t| t.value());
-        Ok(Automation::from_tag(value))
     }
 
     async fn swap(
@@ -411,20 +393,4 @@ pub fn hold(request: &StepRequest) -> Result<FailoverState, HandlerError> {
         error,
         hold: Some(next),
     })
-}
-
-/// Sets the pause tag of the circuit breaker on the state machine `arn`.
-async fn tag_paused(sfn: &aws_sdk_sfn::Client, arn: &str) -> Result<(), HandlerError> {
-    sfn.tag_resource()
-        .resource_arn(arn)
-        .tags(
-            aws_sdk_sfn::types::Tag::builder()
-                .key(automation::TAG)
-                .value(automation::CIRCUIT_BREAKER)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| HandlerError::from_sdk("TagResource", e))?;
-    Ok(())
 }
