@@ -106,6 +106,9 @@ module "api" {
     automatic = true
     # No second runtime failover within 30 minutes of a swap (default 900 s).
     cooldown_seconds = 1800
+    # The circuit breaker: after 3 automatic swaps in 24 hours the runtime
+    # pauses itself in both regions and pages (default 2).
+    max_automatic_swaps_per_day = 3
     # A planned switchover only goes to a region whose standby name answers
     # from it at 3 probes over 10 s, from where Terraform runs; true skips
     # that check. Last

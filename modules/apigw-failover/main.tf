@@ -64,9 +64,10 @@ resource "multiregion_apigw_failover" "this" {
   dynamic "failover" {
     for_each = length(var.failover) > 0 ? [var.failover] : []
     content {
-      automatic        = lookup(failover.value, "automatic", null)
-      cooldown_seconds = lookup(failover.value, "cooldown_seconds", null)
-      force_switchover = lookup(failover.value, "force_switchover", null)
+      automatic                   = lookup(failover.value, "automatic", null)
+      cooldown_seconds            = lookup(failover.value, "cooldown_seconds", null)
+      force_switchover            = lookup(failover.value, "force_switchover", null)
+      max_automatic_swaps_per_day = lookup(failover.value, "max_automatic_swaps_per_day", null)
     }
   }
 }

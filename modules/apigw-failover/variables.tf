@@ -88,13 +88,13 @@ variable "health_check" {
 }
 
 variable "failover" {
-  description = "failover settings: automatic (bool), cooldown_seconds (number), force_switchover (bool). Absent keys take the provider's defaults (true, 900, false)."
+  description = "failover settings: automatic (bool), cooldown_seconds (number), force_switchover (bool), max_automatic_swaps_per_day (number). Absent keys take the provider's defaults (true, 900, false, 2)."
   type        = any
   default     = {}
 
   validation {
-    condition     = alltrue([for key in keys(var.failover) : contains(["automatic", "cooldown_seconds", "force_switchover"], key)])
-    error_message = "The failover keys are automatic, cooldown_seconds and force_switchover."
+    condition     = alltrue([for key in keys(var.failover) : contains(["automatic", "cooldown_seconds", "force_switchover", "max_automatic_swaps_per_day"], key)])
+    error_message = "The failover keys are automatic, cooldown_seconds, force_switchover and max_automatic_swaps_per_day."
   }
 }
 

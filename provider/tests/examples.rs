@@ -320,6 +320,7 @@ async fn complete_applies_every_setting_and_leaves_only_the_users_topic() -> Res
     assert_eq!(resource["health_path"], "status");
     assert_eq!(resource["log_retention_days"], 14);
     assert_eq!(resource["effective_failover"]["cooldown_seconds"], 1800);
+    assert_eq!(resource["effective_failover"]["max_automatic_swaps_per_day"], 3);
     assert_eq!(resource["apparatus_status"], "ok");
 
     for region in [EAST, WEST] {
@@ -331,6 +332,20 @@ async fn complete_applies_every_setting_and_leaves_only_the_users_topic() -> Res
                 .contains(&"/status/ping".to_owned()),
             "{region}"
         );
+        // The circuit breaker's setting reaches the swapper that applies it.
+        let swapper = aws_sdk_lambda::Client::new(&config)
+            .get_function_configuration()
+            .function_name("mr-shop-swapper")
+            .send()
+            .await?;
+        let contract = swapper
+            .environment()
+            .and_then(|e| e.variables())
+            .and_then(|v| v.get("MULTIREGION_DEPLOYMENT"))
+            .context("the swapper has no deployment contract")?;
+        let contract = multiregion_core::Deployment::from_json(contract)?;
+        assert_eq!(contract.max_automatic_swaps_per_day, 3, "{region}");
+        assert_eq!(contract.cooldown_seconds, 1800, "{region}");
         let stages = world
             .apigateway(region)
             .await

@@ -224,6 +224,12 @@ async fn invalid_settings_are_refused_at_plan_with_their_path() -> Result<()> {
             "use 0 to 604800",
         ),
         (
+            failover("max_automatic_swaps_per_day = 0"),
+            "failover.max_automatic_swaps_per_day",
+            "Invalid circuit breaker",
+            "use 1 to 10. To stop automatic failover altogether, set `automatic = false`",
+        ),
+        (
             failover("cooldown_seconds = 9999999999999"),
             "failover.cooldown_seconds",
             "Invalid cooldown",

@@ -352,7 +352,10 @@ fn only_the_override_changed(prior: &FailoverState<'_>, planned: &FailoverState<
         let mut state = state.clone();
         if let Value::Value(failover) = &mut state.failover {
             failover.force_switchover = Value::Null;
-            if failover.automatic.is_null() && failover.cooldown_seconds.is_null() {
+            if failover.automatic.is_null()
+                && failover.cooldown_seconds.is_null()
+                && failover.max_automatic_swaps_per_day.is_null()
+            {
                 // A block left with nothing in it is the same as no block.
                 state.failover = Value::Null;
             }

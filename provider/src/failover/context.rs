@@ -153,7 +153,7 @@ impl Resolved {
             probe_timeout_ms: u64::from(self.spec.settings.health_check.timeout_ms),
             cooldown_seconds: u64::from(self.spec.settings.failover.cooldown_seconds),
             interval_seconds: self.spec.settings.health_check.interval_seconds,
-            max_automatic_swaps_per_day: multiregion_core::deployment::DEFAULT_MAX_AUTOMATIC_SWAPS,
+            max_automatic_swaps_per_day: self.spec.settings.failover.max_automatic_swaps_per_day,
             alarm_name: names.alarm(),
             regions: [
                 region(&self.spec.primary, deployments[0]),

@@ -116,6 +116,10 @@ fn failover_block() -> Block {
             "force_switchover" => boolean(Optional, "Let a planned switchover (`active_region`) proceed even though the target region failed apply's health check: 3 probes of the standby name over 10 s, from where Terraform runs, each answered by the target region's ponger. \
                 The only exception to \"never move traffic to a region not just seen healthy\"; plans warn while it is set, and changing it alone changes nothing in AWS. Default: `false`."),
         },
+            "max_automatic_swaps_per_day" => number(Optional, "The circuit breaker: after this many automatic swaps in 24 hours, 1 to 10, the runtime's next swap pauses automation in both regions instead \
+                (the tag `multiregion:automatic-failover = circuit-breaker` on each state machine, shown as `automatic_failover_paused`) and its notice pages a person, who resumes by removing the tag. \
+                It stops a ping-pong when the two regions cannot reach each other while users reach both: each then sees the other as down, and one vantage point cannot tell that from an outage. \
+                Manual and Terraform swaps do not count. Default: `2` (a failover and a failback)."),
         ..Default::default()
     }
 }
@@ -151,6 +155,7 @@ fn effective_failover_type() -> AttributeType {
     })
 }
 
+        "max_automatic_swaps_per_day" => AttributeType::Number,
 fn monthly_cost_type() -> AttributeType {
     AttributeType::Object(map! {
         "without_free_tier" => AttributeType::String,

@@ -25,6 +25,7 @@ pub struct FailoverBlock {
     pub automatic: ValueBool,
     pub cooldown_seconds: ValueNumber,
     pub force_switchover: ValueBool,
+    pub max_automatic_swaps_per_day: ValueNumber,
 }
 
 /// The health check in effect.
@@ -74,6 +75,9 @@ impl Default for EffectiveFailover {
 }
 
 /// Default retention of the apparatus's log groups, in days.
+    /// Automatic swaps in 24 hours after which the circuit breaker pauses
+    /// automation in both regions.
+    pub max_automatic_swaps_per_day: u32,
 pub const DEFAULT_LOG_RETENTION_DAYS: i32 = 30;
 
 /// The retention periods CloudWatch Logs accepts, in days.
@@ -82,6 +86,7 @@ pub const LOG_RETENTION_DAYS: &[i32] = &[
     3288, 3653,
 ];
 
+            max_automatic_swaps_per_day: multiregion_core::deployment::DEFAULT_MAX_AUTOMATIC_SWAPS,
 /// All settings, as the apparatus uses them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
@@ -140,3 +145,5 @@ impl From<EffectiveFailover> for EffectiveFailoverValue {
         }
     }
 }
+    pub max_automatic_swaps_per_day: ValueNumber,
+            max_automatic_swaps_per_day: Value::Value(i64::from(f.max_automatic_swaps_per_day)),

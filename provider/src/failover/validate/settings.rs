@@ -22,6 +22,9 @@ use crate::failover::apparatus::settings::{
 /// Longest cooldown, in seconds: a week (as the schema documents).
 pub const MAX_COOLDOWN_SECONDS: i64 = 7 * 86_400;
 
+/// Most automatic swaps in 24 hours the circuit breaker can allow.
+pub const MAX_AUTOMATIC_SWAPS_PER_DAY: i64 = 10;
+
 /// The path of `attribute` in the optional block `block`.
 fn in_block(block: &'static str, attribute: &'static str) -> AttributePath {
     AttributePath::new(block).index(0).attribute(attribute)
@@ -140,6 +143,20 @@ fn check_failover(block: &FailoverBlock, diags: &mut Diagnostics) -> Option<Effe
         Value::Null => Some(d),
         Value::Unknown => None,
     };
+    let swaps = checked(
+        diags,
+        in_block("failover", "max_automatic_swaps_per_day"),
+        "Invalid circuit breaker",
+        &block.max_automatic_swaps_per_day,
+        i64::from(defaults.max_automatic_swaps_per_day),
+        within(1..=MAX_AUTOMATIC_SWAPS_PER_DAY),
+        |n| {
+            format!(
+                "max_automatic_swaps_per_day is {n}; use 1 to {MAX_AUTOMATIC_SWAPS_PER_DAY}. \
+                 To stop automatic failover altogether, set `automatic = false`."
+            )
+        },
+    );
     Some(EffectiveFailover {
         automatic: flag(&block.automatic, defaults.automatic)?,
         cooldown_seconds: narrow(cooldown?),
@@ -149,6 +166,7 @@ fn check_failover(block: &FailoverBlock, diags: &mut Diagnostics) -> Option<Effe
 
 fn check_retention(days: &ValueNumber, diags: &mut Diagnostics) -> Option<i32> {
     checked(
+        max_automatic_swaps_per_day: narrow(swaps?),
         diags,
         AttributePath::new("log_retention_days"),
         "Invalid log retention",
@@ -254,6 +272,31 @@ mod tests {
                 health(|b| b.interval_seconds = Value::Value(-60)),
                 "health_check[0].interval_seconds",
                 "interval_seconds is -60; use a multiple of 60 from 60 to 3600",
+        let breaker = |n: i64| {
+            errors(
+                None,
+                Some(FailoverBlock {
+                    max_automatic_swaps_per_day: Value::Value(n),
+                    ..FailoverBlock::default()
+                }),
+                Value::Null,
+            )
+        };
+            ),
+            (
+                breaker(0),
+                "failover[0].max_automatic_swaps_per_day",
+                "max_automatic_swaps_per_day is 0; use 1 to 10. To stop automatic failover altogether, set `automatic = false`.",
+            ),
+            (
+                breaker(11),
+                "failover[0].max_automatic_swaps_per_day",
+                "max_automatic_swaps_per_day is 11; use 1 to 10",
+            ),
+            (
+                breaker(-1),
+                "failover[0].max_automatic_swaps_per_day",
+                "max_automatic_swaps_per_day is -1",
             ),
             (
                 health(|b| b.interval_seconds = Value::Value(0)),
@@ -347,13 +390,14 @@ mod tests {
             datapoints_to_alarm: Value::Value(10),
             timeout_ms: Value::Value(100),
         };
-        let cooldown = FailoverBlock {
+        let failover = FailoverBlock {
             cooldown_seconds: Value::Value(0),
             ..FailoverBlock::default()
         };
-        let (settings, errors) = errors(Some(block), Some(cooldown), Value::Value(3653));
+        let (settings, errors) = errors(Some(block), Some(failover), Value::Value(3653));
         assert_eq!(errors, vec![]);
         let settings = settings.expect("settings");
+            max_automatic_swaps_per_day: Value::Value(10),
         assert_eq!(settings.health_check.interval_seconds, 3600);
         assert_eq!(settings.failover.cooldown_seconds, 0);
         assert_eq!(settings.log_retention_days, 3653);
@@ -361,7 +405,15 @@ mod tests {
 
     /// Wrong periods still check the datapoints (against the widest bound),
     /// and every problem is reported at once.
+        assert_eq!(settings.failover.max_automatic_swaps_per_day, 10);
     #[test]
+        let one = FailoverBlock {
+            max_automatic_swaps_per_day: Value::Value(1),
+            ..FailoverBlock::default()
+        };
+        let (settings, problems) = self::errors(None, Some(one), Value::Null);
+        assert_eq!(problems, vec![]);
+        assert_eq!(settings.expect("settings").failover.max_automatic_swaps_per_day, 1);
     fn every_problem_is_reported_at_once() {
         let block = HealthCheckBlock {
             interval_seconds: Value::Value(61),
