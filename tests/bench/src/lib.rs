@@ -34,6 +34,7 @@ pub mod quotas;
 pub mod request;
 pub mod route53;
 pub mod seed;
+pub mod sqs;
 mod states;
 pub mod terraform;
 pub mod xml;

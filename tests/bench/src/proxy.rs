@@ -102,6 +102,7 @@ pub(crate) struct State {
     quotas: Quotas,
     domain_updates: crate::apigateway::DomainUpdates,
     pub(crate) deleting_state_machines: crate::states::Lingering,
+    sent_messages: crate::sqs::SentMessages,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -153,6 +154,7 @@ impl Proxy {
             resolvers: Resolvers::new(clock.clone()),
             alarms: AlarmTimes::new(clock.clone()),
             alarm_actions: AlarmActions::default(),
+            sent_messages: crate::sqs::SentMessages::new(clock.clone()),
             quotas: Quotas::default(),
             deleting_state_machines: Default::default(),
             domain_updates: Default::default(),
@@ -251,6 +253,13 @@ impl Proxy {
     /// once, as in moto). Step Functions keeps it until its executions stop.
     pub fn set_state_machine_linger(&self, linger: Duration) {
         self.state.deleting_state_machines.set_linger(linger);
+    }
+
+    /// Takes the messages SQS accepted through the proxy since the last
+    /// take, with their delays and times on the bench's clock (see
+    /// [`crate::sqs`]).
+    pub fn take_sent_messages(&self) -> Vec<crate::sqs::SentMessage> {
+        self.state.sent_messages.take()
     }
 
     /// Forgets what `EnableAlarmActions` and `DisableAlarmActions` set
@@ -556,6 +565,10 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
                 .changes
                 .record(&String::from_utf8_lossy(&bytes), before),
         ),
+        ("sqs", "SendMessage" | "SendMessageBatch", 200) => {
+            state.sent_messages.forwarded(&aws, &body, &bytes);
+            bytes
+        }
         ("monitoring", _, 200) => {
             let account = account_of(&parts.headers);
             if let Some(alarm) = &creates_alarm {
