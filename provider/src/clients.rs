@@ -27,6 +27,8 @@ pub struct RegionClients {
     pub sfn: aws_sdk_sfn::Client,
     /// CloudWatch (the paging alarm).
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// SQS (the tick relay of a sub-minute interval).
+    pub sqs: aws_sdk_sqs::Client,
 }
 
 /// Clients of global services.
@@ -100,6 +102,7 @@ impl Clients {
                 events: client!(aws_sdk_eventbridge, &config, settings, "events"),
                 sfn: client!(aws_sdk_sfn, &config, settings, "sfn"),
                 cloudwatch: client!(aws_sdk_cloudwatch, &config, settings, "cloudwatch"),
+                sqs: client!(aws_sdk_sqs, &config, settings, "sqs"),
             }
         })
         .await

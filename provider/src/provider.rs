@@ -29,6 +29,7 @@ pub const ENDPOINT_SERVICES: &[(&str, &str)] = &[
     ("sns", "SNS"),
     ("events", "EventBridge"),
     ("sfn", "Step Functions"),
+    ("sqs", "SQS"),
     ("sts", "STS"),
 ];
 

@@ -320,7 +320,10 @@ async fn complete_applies_every_setting_and_leaves_only_the_users_topic() -> Res
     assert_eq!(resource["health_path"], "status");
     assert_eq!(resource["log_retention_days"], 14);
     assert_eq!(resource["effective_failover"]["cooldown_seconds"], 1800);
-    assert_eq!(resource["effective_failover"]["max_automatic_swaps_per_day"], 3);
+    assert_eq!(
+        resource["effective_failover"]["max_automatic_swaps_per_day"],
+        3
+    );
     assert_eq!(resource["apparatus_status"], "ok");
 
     for region in [EAST, WEST] {

@@ -239,7 +239,7 @@ async fn invalid_settings_are_refused_at_plan_with_their_path() -> Result<()> {
             health("interval_seconds = -60"),
             "health_check.interval_seconds",
             "Invalid health check interval",
-            "interval_seconds is -60; use a multiple of 60 from 60 to 3600",
+            "interval_seconds is -60; use 10, 20 or 30, or a multiple of 60 from 60 to 3600",
         ),
         (
             health("interval_seconds = 0"),

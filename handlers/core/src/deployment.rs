@@ -81,6 +81,10 @@ pub struct DeployedRegion {
     pub state_machine_arn: String,
     /// The SNS topic failover outcomes are published to in this region.
     pub notification_topic_arn: String,
+    /// The queue that relays a sub-minute interval's later ticks to this
+    /// region's pinger; absent at intervals of a minute and more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tick_queue_url: Option<String>,
 }
 
 /// Everything a handler needs to know about the deployment it belongs to.
@@ -259,6 +263,7 @@ impl Deployment {
                 "arn:aws:states:{code}:123456789012:stateMachine:mr-orders-failover"
             ),
             notification_topic_arn: format!("arn:aws:sns:{code}:123456789012:mr-orders-notify"),
+            tick_queue_url: None,
         };
         Deployment {
             contract: CONTRACT_VERSION,

@@ -45,6 +45,8 @@ pub mod limits {
     pub const LOG_GROUP: usize = 512;
     /// API Gateway REST API names (no documented hard limit; kept readable).
     pub const REST_API: usize = 128;
+    /// SQS queue names.
+    pub const SQS_QUEUE: usize = 80;
 }
 
 /// Why a resource `name` was refused.
@@ -243,6 +245,22 @@ impl Names {
     /// The EventBridge rule that runs the pinger on schedule.
     pub fn schedule_rule(&self) -> String {
         fit(&format!("{}-pinger", self.base()), limits::EVENT_RULE)
+    }
+
+    /// The SQS queue that relays a sub-minute interval's later ticks to the
+    /// pinger (only when `interval_seconds` is below 60).
+    pub fn tick_queue(&self) -> String {
+        fit(&format!("{}-ticks", self.base()), limits::SQS_QUEUE)
+    }
+
+    /// The tick queue's URL in `region` of `account_id`, as SQS forms it
+    /// (`https://sqs.<region>.<dns suffix>/<account>/<name>`).
+    pub fn tick_queue_url(&self, region: &Region, account_id: &str) -> String {
+        format!(
+            "https://sqs.{region}.{}/{account_id}/{}",
+            region.partition().dns_suffix(),
+            self.tick_queue()
+        )
     }
 
     /// The log group of `component`'s function (Lambda's own convention).

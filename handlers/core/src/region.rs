@@ -69,6 +69,14 @@ impl Partition {
             Partition::AwsUsGov => "aws-us-gov",
         }
     }
+
+    /// The partition's DNS suffix of regional endpoints.
+    pub fn dns_suffix(self) -> &'static str {
+        match self {
+            Partition::AwsCn => "amazonaws.com.cn",
+            Partition::Aws | Partition::AwsUsGov => "amazonaws.com",
+        }
+    }
 }
 
 /// A real AWS region, such as `us-east-1`.

@@ -29,11 +29,28 @@ pub const MAX_TIMEOUT_MS: u64 = (PINGER_TIMEOUT_SECONDS - METRIC_MARGIN_SECONDS)
 /// detection within reason.
 pub const MAX_INTERVAL_SECONDS: u64 = 3600;
 
+/// The intervals shorter than EventBridge's one minute. Each divides the
+/// minute: the schedule's tick runs the pinger at once and relays the
+/// minute's later ticks to it through an SQS queue with per-message delays
+/// (see [`HealthCheck::relay_delays`]).
+pub const SUB_MINUTE_INTERVALS: [u64; 3] = [10, 20, 30];
+
 /// Most evaluation periods.
 pub const MAX_EVALUATION_PERIODS: u32 = 10;
 
 /// Longest cooldown: a day. (Longer leaves a second outage unanswered.)
 pub const MAX_COOLDOWN_SECONDS: u64 = 86_400;
+
+/// The delays, in seconds after a scheduled tick, of the ticks it relays at
+/// `interval_seconds` (see [`HealthCheck::relay_delays`]).
+pub fn relay_delays(interval_seconds: u64) -> Vec<u64> {
+    if interval_seconds == 0 || interval_seconds >= 60 {
+        return Vec::new();
+    }
+    (1..60 / interval_seconds)
+        .map(|k| k * interval_seconds)
+        .collect()
+}
 
 /// How the runtime detects that the active name stopped answering: each
 /// region's pinger runs every `interval_seconds` and probes with
@@ -94,10 +111,11 @@ pub enum SettingsError {
         /// The value given.
         value: i64,
     },
-    /// The interval is not a whole number of minutes in range.
+    /// The interval is neither a sub-minute interval nor a whole number of
+    /// minutes in range.
     #[error(
-        "interval_seconds is {0}; use a multiple of 60 from 60 to {MAX_INTERVAL_SECONDS} \
-         (CloudWatch periods and EventBridge rates are whole minutes)"
+        "interval_seconds is {0}; use 10, 20 or 30, or a multiple of 60 from 60 to {MAX_INTERVAL_SECONDS} \
+         (EventBridge rates are whole minutes; a shorter interval must divide the minute)"
     )]
     Interval(u64),
     /// Evaluation periods out of range.
@@ -149,7 +167,10 @@ impl HealthCheck {
     pub fn problems(&self) -> Vec<SettingsError> {
         let mut problems = Vec::new();
         let interval = self.interval_seconds;
-        if interval < 60 || !interval.is_multiple_of(60) || interval > MAX_INTERVAL_SECONDS {
+        let minutes = interval >= 60 && interval.is_multiple_of(60);
+        if !(SUB_MINUTE_INTERVALS.contains(&interval)
+            || minutes && interval <= MAX_INTERVAL_SECONDS)
+        {
             problems.push(SettingsError::Interval(interval));
         }
         let periods = self.evaluation_periods;
@@ -174,12 +195,33 @@ impl HealthCheck {
     }
 
     /// The EventBridge schedule of the pinger: `rate(1 minute)`,
-    /// `rate(5 minutes)` (EventBridge wants the singular for one).
+    /// `rate(5 minutes)` (EventBridge wants the singular for one). A
+    /// sub-minute interval runs on the one-minute rate, and relays the rest.
     pub fn schedule_expression(&self) -> String {
         match self.interval_seconds / 60 {
-            1 => "rate(1 minute)".to_owned(),
+            0 | 1 => "rate(1 minute)".to_owned(),
             minutes => format!("rate({minutes} minutes)"),
         }
+    }
+
+    /// Whether the interval is shorter than the schedule's minute, so that
+    /// the minute's later ticks are relayed through the region's tick queue.
+    pub fn relayed(&self) -> bool {
+        self.interval_seconds < 60
+    }
+
+    /// The delays, in seconds after a scheduled tick, of the ticks it relays
+    /// (`[10, 20, 30, 40, 50]` at 10 s; none at 60 s and up). SQS delivers a
+    /// message no sooner than its `DelaySeconds` (0 to 900).
+    pub fn relay_delays(&self) -> Vec<u64> {
+        relay_delays(self.interval_seconds)
+    }
+
+    /// The paging alarm's period: the interval, and at least a minute, the
+    /// shortest period of a standard-resolution metric such as Lambda's
+    /// `Errors`.
+    pub fn alarm_period_seconds(&self) -> u64 {
+        self.interval_seconds.max(60)
     }
 
     /// The probe timeout, in whole seconds rounded up.
@@ -214,6 +256,26 @@ mod tests {
         };
         assert_eq!(five.schedule_expression(), "rate(5 minutes)");
         assert_eq!(health.timeout_seconds(), 2);
+        assert!(!health.relayed());
+        assert_eq!(health.relay_delays(), Vec::<u64>::new());
+        assert_eq!(five.alarm_period_seconds(), 300);
+    }
+
+    #[test]
+    fn a_sub_minute_interval_runs_every_minute_and_relays_the_rest() {
+        let at = |interval_seconds| HealthCheck {
+            interval_seconds,
+            ..HealthCheck::default()
+        };
+        assert_eq!(at(10).validate(), Ok(()));
+        assert_eq!(at(20).validate(), Ok(()));
+        assert_eq!(at(30).validate(), Ok(()));
+        assert_eq!(at(10).schedule_expression(), "rate(1 minute)");
+        assert_eq!(at(10).relay_delays(), [10, 20, 30, 40, 50]);
+        assert_eq!(at(20).relay_delays(), [20, 40]);
+        assert_eq!(at(30).relay_delays(), [30]);
+        assert!(at(30).relayed());
+        assert_eq!(at(10).alarm_period_seconds(), 60);
     }
 
     #[test]
@@ -230,11 +292,27 @@ mod tests {
             ),
             (
                 HealthCheck {
-                    interval_seconds: 30,
+                    interval_seconds: 15,
                     ..ok
                 },
                 "interval_seconds",
-                "from 60",
+                "use 10, 20 or 30, or a multiple of 60 from 60",
+            ),
+            (
+                HealthCheck {
+                    interval_seconds: 0,
+                    ..ok
+                },
+                "interval_seconds",
+                "use 10, 20 or 30",
+            ),
+            (
+                HealthCheck {
+                    interval_seconds: 40,
+                    ..ok
+                },
+                "interval_seconds",
+                "must divide the minute",
             ),
             (
                 HealthCheck {

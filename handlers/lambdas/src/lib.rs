@@ -25,6 +25,7 @@ pub mod ponger;
 pub mod probe;
 pub mod serve;
 pub mod swapper;
+pub mod ticks;
 pub mod time;
 pub mod wiring;
 

@@ -39,6 +39,8 @@ use serde::Serialize;
 use crate::error::HandlerError;
 use crate::pause;
 use crate::probe::{Probe, ProbeReport};
+use crate::ticks;
+use multiregion_core::settings::relay_delays;
 
 /// How often the active region's pinger probes the standby name and checks
 /// its own role, in seconds.
@@ -53,6 +55,8 @@ pub struct Pinger<P> {
     pub route53: aws_sdk_route53::Client,
     /// CloudWatch in the pinger's region (the alarm's actions).
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// SQS in the pinger's region (the tick relay below a minute).
+    pub sqs: aws_sdk_sqs::Client,
     /// The probe.
     pub probe: P,
     /// The deployment.
@@ -134,6 +138,7 @@ impl<P: Probe> Pinger<P> {
         sfn: aws_sdk_sfn::Client,
         route53: aws_sdk_route53::Client,
         cloudwatch: aws_sdk_cloudwatch::Client,
+        sqs: aws_sdk_sqs::Client,
         probe: P,
         deployment: Deployment,
         region: Region,
@@ -142,6 +147,7 @@ impl<P: Probe> Pinger<P> {
             sfn,
             route53,
             cloudwatch,
+            sqs,
             probe,
             deployment,
             region,
@@ -166,8 +172,31 @@ impl<P: Probe> Pinger<P> {
             })
     }
 
+    /// The schedule's tick at `tick`. Below a minute it first relays the
+    /// minute's later ticks through the region's tick queue ([`ticks`]),
+    /// unless this instance knows its region is the active one, which acts
+    /// only at its checks; then it runs the tick.
+    pub async fn scheduled(&self, tick: i64) -> Result<PingReport, HandlerError> {
+        let delays = relay_delays(u64::from(self.deployment.interval_seconds));
+        let queue = self
+            .deployment
+            .region(&self.region)
+            .and_then(|r| r.tick_queue_url.as_deref())
+            .filter(|_| !delays.is_empty() && self.memory().role != Some(Role::Active));
+        if let Some(queue) = queue {
+            let relayed = ticks::relay(&self.sqs, queue, tick, &delays).await;
+            tracing::info!(
+                tick,
+                relayed,
+                wanted = delays.len(),
+                "relayed the minute's ticks"
+            );
+        }
+        self.ping(tick).await
+    }
+
     /// One tick at `tick` (seconds since the epoch, the scheduled event's
-    /// time). Fails when its region's alarm should count the tick: the
+    /// time, or a relayed tick's). Fails when its region's alarm should count the tick: the
     /// standby saw the public name fail, or the active saw the standby
     /// unhealthy.
     pub async fn ping(&self, tick: i64) -> Result<PingReport, HandlerError> {
@@ -473,14 +502,6 @@ pub fn execution_arn(state_machine_arn: &str, name: &str) -> String {
         "{}:{name}",
         state_machine_arn.replacen(":stateMachine:", ":execution:", 1)
     )
-}
-
-/// The schedule's tick from an EventBridge scheduled event (`time`).
-pub fn scheduled_at(event: &serde_json::Value) -> Option<i64> {
-    event
-        .get("time")
-        .and_then(serde_json::Value::as_str)
-        .and_then(crate::time::parse_event_time)
 }
 
 #[cfg(test)]

@@ -130,16 +130,29 @@ fn pinger(
     cloudwatch: &[&Rule],
     memory: Memory,
 ) -> Pinger<FakeProbe> {
+    relaying_pinger(probe, sfn, cloudwatch, &[], Deployment::example(), memory)
+}
+
+fn relaying_pinger(
+    probe: FakeProbe,
+    sfn: &[&Rule],
+    cloudwatch: &[&Rule],
+    sqs: &[&Rule],
+    deployment: Deployment,
+    memory: Memory,
+) -> Pinger<FakeProbe> {
     let sfn = mock_client!(aws_sdk_sfn, RuleMode::MatchAny, sfn);
     let cloudwatch = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, cloudwatch);
     // No Route 53 rule: a test that reaches the API fails on it.
     let route53 = mock_client!(aws_sdk_route53, RuleMode::MatchAny, &[]);
+    let sqs = mock_client!(aws_sdk_sqs, RuleMode::MatchAny, sqs);
     let pinger = Pinger::new(
         sfn,
         route53,
         cloudwatch,
+        sqs,
         probe,
-        Deployment::example(),
+        deployment,
         Region::new(WEST).unwrap(),
     );
     *pinger.memory.lock().unwrap() = memory;
@@ -308,10 +321,83 @@ async fn an_active_that_finds_the_public_name_answering_elsewhere_becomes_the_st
     assert_eq!(pinger.memory().role, Some(Role::Standby));
 }
 
-#[test]
-fn reads_the_schedule_tick() {
-    let event =
-        serde_json::json!({"detail-type": "Scheduled Event", "time": "1970-01-01T00:02:00Z"});
-    assert_eq!(scheduled_at(&event), Some(120));
-    assert_eq!(scheduled_at(&serde_json::json!({})), None);
+/// A deployment every 10 s, with a tick queue in the pinger's region.
+fn every_ten_seconds() -> Deployment {
+    let mut deployment = Deployment::example();
+    deployment.interval_seconds = 10;
+    for region in &mut deployment.regions {
+        region.tick_queue_url = Some(format!(
+            "https://sqs.{}.amazonaws.com/123456789012/mr-orders-ticks",
+            region.region
+        ));
+    }
+    deployment
+}
+
+#[tokio::test]
+async fn below_a_minute_the_standbys_scheduled_tick_relays_the_minutes_later_ticks() {
+    let (arm, ok) = (armed(), alarm_in(StateValue::Ok));
+    let sent = mock!(aws_sdk_sqs::Client::send_message_batch)
+        .match_requests(|r| {
+            r.queue_url()
+                == Some("https://sqs.us-west-2.amazonaws.com/123456789012/mr-orders-ticks")
+                && r.entries()
+                    .iter()
+                    .map(|e| e.delay_seconds().unwrap_or(0))
+                    .collect::<Vec<_>>()
+                    == [10, 20, 30, 40, 50]
+        })
+        .then_output(|| {
+            aws_sdk_sqs::operation::send_message_batch::SendMessageBatchOutput::builder()
+                .set_successful(Some(Vec::new()))
+                .set_failed(Some(Vec::new()))
+                .build()
+                .unwrap()
+        });
+    let probe = FakeProbe::default().answers(ACTIVE, EAST);
+    let standby = relaying_pinger(
+        probe,
+        &[],
+        &[&arm, &ok],
+        &[&sent],
+        every_ten_seconds(),
+        warm_standby(),
+    );
+    let report = standby.scheduled(TICK).await.unwrap();
+    assert_eq!(report.role, Some(Role::Standby));
+    assert_eq!(sent.num_calls(), 1);
+    // A relayed tick runs without relaying again.
+    standby.ping(TICK + 10).await.unwrap();
+    assert_eq!(sent.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn an_active_that_knows_it_and_a_minute_interval_relay_nothing() {
+    let (arm, ok) = (armed(), alarm_in(StateValue::Ok));
+    // Any SQS call fails the test: no rule matches.
+    let active = relaying_pinger(
+        FakeProbe::default(),
+        &[],
+        &[&arm, &ok],
+        &[],
+        every_ten_seconds(),
+        Memory {
+            role: Some(Role::Active),
+            active_checked_at: Some(TICK),
+            standby_healthy: true,
+            ..Memory::default()
+        },
+    );
+    let report = active.scheduled(TICK + 10).await.unwrap();
+    assert!(
+        report.public.is_none(),
+        "between its checks the active probes nothing"
+    );
+    let minute = pinger(
+        FakeProbe::default().answers(ACTIVE, EAST),
+        &[],
+        &[&arm, &ok],
+        warm_standby(),
+    );
+    minute.scheduled(TICK).await.unwrap();
 }

@@ -9,6 +9,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use multiregion_core::naming::Component;
 use multiregion_core::statemachine::protocol::{NotifyRequest, StepRequest};
 
+use crate::ticks::{self, Ticks};
 use crate::wiring::{self, Environment, StartError};
 use crate::{HandlerError, notifier, pinger, ponger, swapper};
 
@@ -57,6 +58,7 @@ async fn run_pinger(
         aws_sdk_sfn::Client::new(&sdk),
         environment.route53(None).await,
         aws_sdk_cloudwatch::Client::new(&sdk),
+        aws_sdk_sqs::Client::new(&sdk),
         environment.prober()?,
         environment.deployment.clone(),
         environment.region.clone(),
@@ -65,10 +67,20 @@ async fn run_pinger(
     wiring::ready(Component::Pinger, started);
     lambda_runtime::run(service_fn(
         |event: LambdaEvent<serde_json::Value>| async move {
-            let tick = pinger::scheduled_at(&event.payload).ok_or_else(|| {
-                HandlerError::InvalidInput("not a scheduled event: no `time`".into())
-            })?;
-            pinger.ping(tick).await
+            let interval = pinger.deployment.interval_seconds;
+            match ticks::ticks_of(&event.payload, interval)? {
+                Ticks::Scheduled(tick) => pinger.scheduled(tick).await.map(Some),
+                Ticks::Relayed { run, dropped } => {
+                    for (tick, why) in dropped {
+                        tracing::info!(tick, why, "dropped a relayed tick");
+                    }
+                    let mut report = None;
+                    for tick in run {
+                        report = Some(pinger.ping(tick).await?);
+                    }
+                    Ok(report)
+                }
+            }
         },
     ))
     .await

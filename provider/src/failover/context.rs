@@ -115,6 +115,7 @@ impl Resolved {
     pub fn deployment(&self, deployments: [&RegionDeployment; 2]) -> multiregion_core::Deployment {
         use multiregion_core::deployment::{CONTRACT_VERSION, DeployedRegion, Target};
         let names = &self.spec.names;
+        let relayed = self.spec.settings.health_check.core().relayed();
         let region = |spec: &super::validate::RegionSpec, deployment: &RegionDeployment| {
             let target = |t: &Option<multiregion_core::AliasTarget>| Target {
                 dns_name: t.as_ref().map(|t| t.dns_name.clone()).unwrap_or_default(),
@@ -140,6 +141,8 @@ impl Resolved {
                     .notification_topic_arn
                     .clone()
                     .unwrap_or_else(|| arn("sns", names.notification_topic())),
+                tick_queue_url: relayed
+                    .then(|| names.tick_queue_url(&spec.region, &spec.account_id)),
             }
         };
         multiregion_core::Deployment {

@@ -6,7 +6,6 @@
 use multiregion_core::estimate::{
     Usage, detection_time_seconds, monthly_cost, swap_budget_seconds, usd,
 };
-use multiregion_core::settings::HealthCheck;
 use multiregion_core::statemachine::Timing;
 use serde::{Deserialize, Serialize};
 use tf_provider::value::{Value, ValueNumber, ValueString};
@@ -34,19 +33,10 @@ pub struct Figures {
     pub with_free_tier_usd: String,
 }
 
-fn core_health_check(health: &EffectiveHealthCheck) -> HealthCheck {
-    HealthCheck {
-        interval_seconds: u64::from(health.interval_seconds),
-        evaluation_periods: health.evaluation_periods,
-        datapoints_to_alarm: health.datapoints_to_alarm,
-        timeout_ms: u64::from(health.timeout_ms),
-    }
-}
-
 /// The figures of `health`, with the state machine the provider deploys
 /// (the default [`Timing`]) and the default usage assumptions.
 pub fn figures(health: &EffectiveHealthCheck) -> Figures {
-    let health = core_health_check(health);
+    let health = health.core();
     let timing = Timing::default();
     let cost = monthly_cost(&health, &timing, &Usage::default());
     Figures {

@@ -93,7 +93,10 @@ fn health_check_block() -> Block {
             "How the runtime detects that the active name stopped answering. Absent: the defaults; `effective_health_check` shows the values in effect.",
         ),
         attributes: map! {
-            "interval_seconds" => number(Optional, "Seconds between two runs of each region's pinger, and the paging alarm's period: a multiple of 60, from 60 to 3600. Default: `60`."),
+            "interval_seconds" => number(Optional, "Seconds between two runs of each region's pinger: 10, 20 or 30, or a multiple of 60 from 60 to 3600. Default: `60`. \
+                The pinger runs on an EventBridge rate schedule, which runs at most once a minute; below a minute each scheduled run relays the minute's later ticks \
+                to the pinger through an SQS queue of the region (`mr-<name>-ticks`, with per-message delays, mapped to the pinger), whose requests `monthly_cost_usd` prices. \
+                The paging alarm's period is the interval, and at least 60 s (Lambda's metrics have one-minute resolution)."),
             "evaluation_periods" => number(Optional, "Periods the paging alarm looks at, 1 to 10. Default: `2`."),
             "datapoints_to_alarm" => number(Optional, "Failing periods among `evaluation_periods` that raise the paging alarm, 1 to `evaluation_periods`. Default: `2`."),
             "timeout_ms" => number(Optional, "Timeout of one health probe, 100 to 25000 ms (below the pinger's 30 s timeout, with 5 s left after its probes). Default: `2000` (each probe on the failover path can take the whole timeout, and the computed worst case counts it three times)."),
@@ -113,13 +116,13 @@ fn failover_block() -> Block {
                 The tag is the flag the pinger and the state machine read in their own region. A pause by hand (the same tag set to `paused`, see \
                 `automatic_failover_paused`) is not Terraform's: apply never removes it, whatever `automatic` says."),
             "cooldown_seconds" => number(Optional, "Seconds after a swap before the runtime fails over again, 0 to 604800. Default: `900`."),
-            "force_switchover" => boolean(Optional, "Let a planned switchover (`active_region`) proceed even though the target region failed apply's health check: 3 probes of the standby name over 10 s, from where Terraform runs, each answered by the target region's ponger. \
-                The only exception to \"never move traffic to a region not just seen healthy\"; plans warn while it is set, and changing it alone changes nothing in AWS. Default: `false`."),
-        },
             "max_automatic_swaps_per_day" => number(Optional, "The circuit breaker: after this many automatic swaps in 24 hours, 1 to 10, the runtime's next swap pauses automation in both regions instead \
                 (the tag `multiregion:automatic-failover = circuit-breaker` on each state machine, shown as `automatic_failover_paused`) and its notice pages a person, who resumes by removing the tag. \
                 It stops a ping-pong when the two regions cannot reach each other while users reach both: each then sees the other as down, and one vantage point cannot tell that from an outage. \
                 Manual and Terraform swaps do not count. Default: `2` (a failover and a failback)."),
+            "force_switchover" => boolean(Optional, "Let a planned switchover (`active_region`) proceed even though the target region failed apply's health check: 3 probes of the standby name over 10 s, from where Terraform runs, each answered by the target region's ponger. \
+                The only exception to \"never move traffic to a region not just seen healthy\"; plans warn while it is set, and changing it alone changes nothing in AWS. Default: `false`."),
+        },
         ..Default::default()
     }
 }
@@ -152,10 +155,10 @@ fn effective_failover_type() -> AttributeType {
         "automatic" => AttributeType::Bool,
         "cooldown_seconds" => AttributeType::Number,
         "force_switchover" => AttributeType::Bool,
+        "max_automatic_swaps_per_day" => AttributeType::Number,
     })
 }
 
-        "max_automatic_swaps_per_day" => AttributeType::Number,
 fn monthly_cost_type() -> AttributeType {
     AttributeType::Object(map! {
         "without_free_tier" => AttributeType::String,

@@ -178,6 +178,18 @@ impl World {
                     left.push(format!("{region} event-invoke config of {name}"));
                 }
             }
+            let mappings = lambda.list_event_source_mappings().send().await?;
+            for mapping in mappings.event_source_mappings() {
+                left.push(format!(
+                    "{region} event source mapping {} -> {}",
+                    mapping.event_source_arn().unwrap_or_default(),
+                    mapping.function_arn().unwrap_or_default()
+                ));
+            }
+            let sqs = aws_sdk_sqs::Client::new(&config);
+            for url in sqs.list_queues().send().await?.queue_urls() {
+                left.push(format!("{region} queue {url}"));
+            }
             let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
             for group in logs.describe_log_groups().send().await?.log_groups() {
                 left.push(format!(

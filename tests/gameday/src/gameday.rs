@@ -4,7 +4,8 @@
 //! behind the proxy, the shipped handler binaries under the Lambda emulator,
 //! the generated state machine in aws-local-stepfunctions); the harness
 //! plays only what the emulator lacks, one module each: the pinger's
-//! schedule ([`crate::schedule`]), Lambda's asynchronous invocation and
+//! schedule ([`crate::schedule`]) and, below a minute, its relay through
+//! SQS ([`relay`]), Lambda's asynchronous invocation and
 //! metrics ([`crate::lambda`]), the paging alarm's evaluation and its
 //! notification ([`crate::alarm`]); Route 53 propagation and
 //! the DNS TTL are the bench's, set from the documented figures
@@ -33,6 +34,9 @@ use crate::runtime::{ACCOUNT, Options, Runtime};
 use crate::schedule::{self, Schedule};
 use crate::timeline::{Kind, Timeline};
 
+#[path = "relay.rs"]
+pub mod relay;
+
 /// The access key EventBridge's invocations are signed with.
 pub const EVENTS_KEY: &str = "AKIDEVENTBRIDGE";
 /// The access key CloudWatch's own calls (the evaluation) are signed with.
@@ -51,6 +55,8 @@ pub(crate) enum Agenda {
     /// Lambda's own retry of an asynchronous invocation whose function
     /// failed.
     Retry(Queued),
+    /// A relayed tick, due from its queue ([`relay`]).
+    Relayed(relay::Delivery),
     ClientProbe,
 }
 
@@ -125,6 +131,8 @@ pub struct GameDay {
     /// The pinger's asynchronous invocation configuration, per region, as
     /// deployed.
     pub pinger_async: HashMap<String, lambda::AsyncConfig>,
+    /// The tick queue of each region that has one (sub-minute intervals).
+    tick_queues: HashMap<String, relay::TickQueue>,
 }
 
 impl GameDay {
@@ -217,8 +225,16 @@ impl GameDay {
             pages: Vec::new(),
             duplicate_ticks: false,
             pinger_async: HashMap::new(),
+            tick_queues: HashMap::new(),
             runtime,
         };
+        for deployed in game.runtime.deployment.regions.clone() {
+            let region = deployed.region.as_str();
+            let url = deployed.tick_queue_url.as_deref();
+            if let Some(queue) = relay::read(&game.runtime.bench, region, url).await? {
+                game.tick_queues.insert(region.to_owned(), queue);
+            }
+        }
         for region in game.schedules.keys().cloned().collect::<Vec<_>>() {
             let config = game.deployed_async_config(&region).await?;
             game.pinger_async.insert(region, config);
@@ -365,8 +381,10 @@ impl GameDay {
                 self.evaluate(&region, now).await?;
             }
             Agenda::Retry(queued) => self.run_queued(queued).await?,
+            Agenda::Relayed(delivery) => self.deliver(delivery).await?,
             Agenda::ClientProbe => self.client_probe(now).await,
         }
+        self.take_relayed();
         Ok(())
     }
 

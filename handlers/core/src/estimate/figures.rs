@@ -50,3 +50,22 @@ pub const ALIAS_TTL_SECONDS: u64 = 60;
 /// The month the estimates bill: 730 hours, as the AWS Pricing Calculator
 /// counts it (<https://calculator.aws/>).
 pub const HOURS_PER_MONTH: u64 = 730;
+
+/// Pollers an idle SQS event source mapping keeps on its queue. "When
+/// traffic is low, Lambda scales back the processing to five concurrent
+/// batches, and can optimize to as few as 2 concurrent batches to reduce the
+/// SQS calls and corresponding costs." Source: AWS Lambda Developer Guide,
+/// "Configuring scaling behavior for SQS event source mappings" /
+/// <https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html>.
+/// The estimate counts five, the documented figure before that
+/// optimization.
+pub const SQS_IDLE_POLLERS: u64 = 5;
+
+/// Seconds one long poll of those pollers waits for a message: SQS's
+/// longest `WaitTimeSeconds`, 20 ("the maximum long polling wait time is 20
+/// seconds", Amazon SQS Developer Guide, "Amazon SQS short and long
+/// polling" /
+/// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html>).
+/// Lambda does not document its pollers' wait; the longest is the fewest
+/// requests, so an assumption named here.
+pub const SQS_LONG_POLL_SECONDS: u64 = 20;

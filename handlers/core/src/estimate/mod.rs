@@ -17,7 +17,7 @@ use crate::statemachine::protocol::errors;
 use crate::statemachine::{Timing, definition, states};
 use figures::{
     ACTIVE_CHECK_SECONDS, ALIAS_TTL_SECONDS, HOURS_PER_MONTH, ROUTE53_PROPAGATION_SECONDS,
-    SCHEDULE_PRECISION_SECONDS,
+    SCHEDULE_PRECISION_SECONDS, SQS_IDLE_POLLERS, SQS_LONG_POLL_SECONDS,
 };
 use pricing::{Item, price};
 
@@ -35,7 +35,13 @@ use pricing::{Item, price};
 /// tick. EventBridge runs a scheduled rule "within the minute", not on its
 /// 0th second ([`figures::SCHEDULE_PRECISION_SECONDS`]), so the last good
 /// tick may have fired early in its minute and the next one late in its
-/// own: they can be up to `interval + 60` s apart. The probe then fails by
+/// own: they can be up to `interval + 60` s apart. At a sub-minute interval
+/// the scheduled tick relays the minute's later ticks, at `interval`,
+/// `2 × interval`, ... after itself; the last of them and the next minute's
+/// scheduled tick are then up to `interval + 60` s apart in the same way.
+/// SQS delivers a delayed message no sooner than its delay, and the event
+/// source mapping's long polls pick it up at once; neither documents a
+/// latency, and both count as zero. The probe then fails by
 /// its timeout at the latest. Lambda's asynchronous queue and
 /// `StartExecution` have no documented latency and count as zero. A bound,
 /// not a typical figure: with ticks on a steady second, the gap is the
@@ -231,20 +237,38 @@ pub fn usd(micros: u64) -> String {
 }
 
 /// The monthly cost of the runtime in both regions, at the prices of
-/// [`pricing::PRICES`]. Per interval each region's pinger runs once
-/// (EventBridge, free). The standby's probes the public name (one API
-/// Gateway request and one ponger run, across regions); the active's probes
-/// the standby name and the public name every [`ACTIVE_CHECK_SECONDS`] and
-/// nothing in between. Each region has one paging alarm on one metric. Each
-/// failover costs its state transitions, its invocations and two SNS
-/// publishes (the page and the outcome).
+/// [`pricing::PRICES`]. Per interval the standby's pinger runs once and
+/// probes the public name (one API Gateway request and one ponger run,
+/// across regions). The active's runs at every scheduled tick (EventBridge,
+/// free) and probes the standby name and the public name every
+/// [`ACTIVE_CHECK_SECONDS`], nothing in between. Each region has one paging
+/// alarm on one metric. Each failover costs its state transitions, its
+/// invocations and two SNS publishes (the page and the outcome).
+///
+/// A sub-minute interval adds the tick relay's SQS requests. In each region
+/// the event source mapping long-polls its queue all the time
+/// ([`SQS_IDLE_POLLERS`] pollers, one request per [`SQS_LONG_POLL_SECONDS`]
+/// each). The standby's pinger sends the minute's later ticks at each
+/// scheduled tick (one batch request), and each relayed tick costs one more
+/// receive and one delete. An active pinger that knows its role relays
+/// nothing: it acts only at its checks.
 pub fn monthly_cost(health: &HealthCheck, timing: &Timing, usage: &Usage) -> MonthlyCost {
-    let ticks = HOURS_PER_MONTH * 3600 / health.interval_seconds.max(1);
-    let checks = HOURS_PER_MONTH * 3600 / ACTIVE_CHECK_SECONDS.max(health.interval_seconds);
+    let seconds = HOURS_PER_MONTH * 3600;
+    let ticks = seconds / health.interval_seconds.max(1);
+    let scheduled = seconds / health.interval_seconds.max(60);
+    let checks = seconds / ACTIVE_CHECK_SECONDS.max(health.interval_seconds);
     let standby_probes = ticks;
     let active_probes = 2 * checks;
     let probes = standby_probes + active_probes;
-    let pings = 2 * ticks;
+    let active_ticks = scheduled;
+    let pings = ticks + active_ticks;
+    let relayed = ticks - scheduled;
+    let sqs_requests = if health.relayed() {
+        let polls = 2 * SQS_IDLE_POLLERS * seconds / SQS_LONG_POLL_SECONDS;
+        polls + scheduled + 2 * relayed
+    } else {
+        0
+    };
     let path = failover_path(timing);
     let failover_runs = usage.failovers_per_month * u64::from(path.invocations);
     let quantities = [
@@ -253,7 +277,7 @@ pub fn monthly_cost(health: &HealthCheck, timing: &Timing, usage: &Usage) -> Mon
             Item::LambdaCompute,
             usage.memory_mb
                 * (ticks * usage.pinger_ms
-                    + (ticks - checks) * usage.idle_pinger_ms
+                    + (active_ticks - checks) * usage.idle_pinger_ms
                     + checks * usage.pinger_ms
                     + probes * usage.ponger_ms
                     + failover_runs * usage.step_ms),
@@ -267,12 +291,13 @@ pub fn monthly_cost(health: &HealthCheck, timing: &Timing, usage: &Usage) -> Mon
                 + failover_runs * usage.step_log_bytes,
         ),
         (Item::DataTransfer, probes * usage.probe_bytes),
-        (Item::ScheduledEvents, pings),
+        (Item::ScheduledEvents, 2 * scheduled),
         (Item::SnsPublishes, 2 * usage.failovers_per_month),
         (
             Item::StateTransitions,
             usage.failovers_per_month * u64::from(path.transitions),
         ),
+        (Item::SqsRequests, sqs_requests),
     ];
     let lines: Vec<CostLine> = quantities
         .into_iter()

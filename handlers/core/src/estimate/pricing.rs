@@ -40,6 +40,9 @@ pub enum Item {
     SnsPublishes,
     /// Step Functions standard-workflow state transitions.
     StateTransitions,
+    /// SQS standard-queue requests of the tick relay (sub-minute intervals
+    /// only): the sends, the event source mapping's polls and its deletes.
+    SqsRequests,
 }
 
 /// Whether and for how long a free tier applies.
@@ -158,6 +161,15 @@ pub const PRICES: &[Price] = &[
         free_units: 4_000,
         free_tier: FreeTier::Always,
         source: "https://aws.amazon.com/step-functions/pricing/ (standard workflows: $0.025 per 1,000 state transitions, retries included; 4,000 free per month)",
+    },
+    Price {
+        item: Item::SqsRequests,
+        unit: "requests",
+        pico_dollars: PICO * 2 / 5, // $0.40
+        per: 1_000_000,
+        free_units: 1_000_000,
+        free_tier: FreeTier::Always,
+        source: "https://aws.amazon.com/sqs/pricing/ (standard queues: $0.40 per million requests, the first 1M each month free; a batch of up to 10 messages is one request per 64 KB)",
     },
 ];
 

@@ -18,7 +18,7 @@ struct Profile {
     budget: u64,
 }
 
-fn profiles() -> [Profile; 3] {
+fn profiles() -> [Profile; 4] {
     [
         Profile {
             name: "defaults",
@@ -99,6 +99,23 @@ fn profiles() -> [Profile; 3] {
             // 3 × 2 + 10 + 60
             budget: 76,
         },
+        Profile {
+            name: "every ten seconds",
+            health: HealthCheck {
+                interval_seconds: 10,
+                ..HealthCheck::default()
+            },
+            timing: Timing::default(),
+            usage: Usage::default(),
+            // 10 + 60 + 2: the last relayed tick of one minute and the
+            // scheduled tick of the next are up to 10 + 60 s apart.
+            detection: 72,
+            polls: 6,
+            verify_retries: 4,
+            transitions: 33,
+            invocations: 15,
+            budget: 76,
+        },
     ]
 }
 
@@ -111,17 +128,28 @@ fn micros_of(dollars: f64) -> u64 {
 /// price cost, free units).
 fn by_hand(p: &Profile) -> Vec<(Item, f64, f64, f64)> {
     let u = &p.usage;
-    // Ticks of one region; checks of the active (every 15 minutes).
+    // Ticks of the standby; scheduled ticks (EventBridge's, at least a
+    // minute apart), at which the active runs; checks of the active (every
+    // 15 minutes).
     let ticks = 730.0 * 3600.0 / p.health.interval_seconds as f64;
+    let scheduled = 730.0 * 3600.0 / (p.health.interval_seconds.max(60)) as f64;
     let checks = 730.0 * 3600.0 / (p.health.interval_seconds.max(900)) as f64;
-    let pings = 2.0 * ticks;
+    let pings = ticks + scheduled;
+    // Below a minute: both regions' event source mappings long-poll (5
+    // pollers, a request per 20 s each); the standby sends one batch per
+    // scheduled tick; each relayed tick is one more receive and a delete.
+    let sqs = if p.health.interval_seconds < 60 {
+        2.0 * 5.0 * (730.0 * 3600.0 / 20.0) + scheduled + 2.0 * (ticks - scheduled)
+    } else {
+        0.0
+    };
     // The standby probes the public name at every tick; the active probes
     // both names at every check.
     let probes = ticks + 2.0 * checks;
     let runs = u.failovers_per_month as f64 * f64::from(p.invocations);
     let requests = pings + probes + runs;
     let busy_ms = (ticks + checks) * u.pinger_ms as f64;
-    let idle_ms = (ticks - checks) * u.idle_pinger_ms as f64;
+    let idle_ms = (scheduled - checks) * u.idle_pinger_ms as f64;
     let gb_seconds = (u.memory_mb as f64 / 1024.0)
         * (busy_ms + idle_ms + probes * u.ponger_ms as f64 + runs * u.step_ms as f64)
         / 1000.0;
@@ -139,9 +167,10 @@ fn by_hand(p: &Profile) -> Vec<(Item, f64, f64, f64)> {
         (Item::CloudWatchAlarms, 2.0, 0.10, 10.0),
         (Item::LogsIngestion, log_gb, 0.50, 5.0),
         (Item::DataTransfer, transfer_gb, 0.02, 0.0),
-        (Item::ScheduledEvents, pings, 0.0, 0.0),
+        (Item::ScheduledEvents, 2.0 * scheduled, 0.0, 0.0),
         (Item::SnsPublishes, publishes, 0.50 / 1e6, 1e6),
         (Item::StateTransitions, transitions, 0.025 / 1000.0, 4000.0),
+        (Item::SqsRequests, sqs, 0.40 / 1e6, 1e6),
     ]
 }
 
@@ -205,7 +234,7 @@ fn the_monthly_cost_matches_the_hand_computations_line_by_line() {
 
 #[test]
 fn the_totals_by_hand() {
-    let [defaults, slow, fast] = profiles();
+    let [defaults, slow, fast, ten] = profiles();
     let cost = |p: &Profile| monthly_cost(&p.health, &p.timing, &p.usage);
     // Defaults, list prices: 137,255 Lambda requests $0.027451, 963.98 GB-s
     // $0.016066, 49,640 REST calls $0.173740, 2 alarm metrics $0.20, 0.1152
@@ -227,6 +256,16 @@ fn the_totals_by_hand() {
     // and the data transfer.
     let f = cost(&fast);
     assert!(f.with_free_tier_micros.abs_diff(165_548) <= 1, "{f:?}");
+    // Every 10 s: 306,600 pinger runs and 268,640 probes. 575,255 Lambda
+    // requests $0.115051, 5,343.98 GB-s $0.089066, 268,640 REST calls
+    // $0.940240, alarms $0.20, 0.4517 GB of logs $0.225858, 1.5012 GB
+    // between regions $0.030023, publishes $0.000001, transitions $0.000825,
+    // and 1,795,800 SQS requests $0.718320 (1,314,000 of them the idle long
+    // polls): $2.319385. Past the free tiers: the transfer and 795,800 SQS
+    // requests, $0.348343.
+    let t = cost(&ten);
+    assert!(t.without_free_tier_micros.abs_diff(2_319_385) <= 2, "{t:?}");
+    assert!(t.with_free_tier_micros.abs_diff(348_343) <= 2, "{t:?}");
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! subscribe to.
 //!
 //! The alarm is on `AWS/Lambda` `Errors` (free) of the region's pinger, Sum
-//! per `interval_seconds`, at least 1 in `datapoints_to_alarm` of
+//! per `interval_seconds` (per minute below a minute: Lambda's metrics have
+//! standard resolution), at least 1 in `datapoints_to_alarm` of
 //! `evaluation_periods`, with missing data breaching: a pinger that cannot
 //! run at all (no invocation, no datapoint) counts as failing. The pinger
 //! fails when, in the standby region, the active name fails, and, in the
@@ -27,10 +28,7 @@ impl ApparatusContext<'_> {
     }
 
     fn schedule_expression(&self) -> String {
-        match self.settings.health_check.interval_seconds / 60 {
-            1 => "rate(1 minute)".to_owned(),
-            n => format!("rate({n} minutes)"),
-        }
+        self.settings.health_check.core().schedule_expression()
     }
 
     async fn create_topic(&self, name: &str) -> Result<String, ApparatusError> {
@@ -160,7 +158,7 @@ impl ApparatusContext<'_> {
             .metric_name("Errors")
             .dimensions(Dimension::builder().name("FunctionName").value(self.names.function(Component::Pinger)).build())
             .statistic(Statistic::Sum)
-            .period(health.interval_seconds as i32)
+            .period(health.core().alarm_period_seconds() as i32)
             .evaluation_periods(health.evaluation_periods as i32)
             .datapoints_to_alarm(health.datapoints_to_alarm as i32)
             .threshold(1.0)

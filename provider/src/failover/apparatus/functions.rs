@@ -47,7 +47,7 @@ pub type Functions = BTreeMap<&'static str, String>;
 
 /// How long to retry a call IAM's eventual consistency refuses (a role just
 /// created that Lambda or Step Functions cannot assume yet).
-const ROLE_PROPAGATION: Duration = Duration::from_secs(60);
+pub(super) const ROLE_PROPAGATION: Duration = Duration::from_secs(60);
 
 /// Lambda's retries of a failed asynchronous invocation of the pinger: none.
 /// Lambda's default of two would run a failed tick again 1 and 3 minutes
@@ -57,7 +57,10 @@ pub const PINGER_RETRY_ATTEMPTS: i32 = 0;
 /// The oldest event Lambda still delivers to the pinger, in seconds: the
 /// least Lambda allows ("Minimum value of 60. Maximum value of 21600.",
 /// <https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html>).
-/// An event older than one interval is dropped by the pinger itself.
+/// At every interval allowed today (60 s and up) that is at most one
+/// interval, so Lambda itself drops a tick older than one interval. The
+/// pinger has no clock of its own to judge an event's age by (its times come
+/// from the event); sub-minute intervals would need one.
 pub const PINGER_MAX_EVENT_AGE_SECONDS: i32 = 60;
 
 impl ApparatusContext<'_> {

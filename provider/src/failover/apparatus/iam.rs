@@ -27,6 +27,9 @@ pub struct PolicyContext<'a> {
     pub notification_topic_arn: String,
     /// The other region's state machine (the circuit breaker pauses both).
     pub other_state_machine_arn: String,
+    /// The interval is below a minute: the pinger relays ticks through its
+    /// region's tick queue.
+    pub tick_relay: bool,
 }
 
 impl PolicyContext<'_> {
@@ -60,6 +63,11 @@ impl PolicyContext<'_> {
     }
 
     /// The ARN of the paging alarm in this region.
+    /// The region's tick queue (sub-minute intervals).
+    pub fn tick_queue_arn(&self) -> String {
+        self.arn("sqs", &self.names.tick_queue())
+    }
+
     pub fn alarm_arn(&self) -> String {
         self.arn("cloudwatch", &format!("alarm:{}", self.names.alarm()))
     }
@@ -136,6 +144,22 @@ pub fn function_policy(component: Component, ctx: &PolicyContext<'_>) -> Value {
             }));
             // The records are its fallback for its role (control plane).
             statements.push(ctx.read_records());
+            if ctx.tick_relay {
+                // Below a minute it sends the minute's later ticks to its
+                // queue; its event source mapping, which runs as this role,
+                // receives and deletes them.
+                statements.push(json!({
+                    "Sid": "RelayTicks",
+                    "Effect": "Allow",
+                    "Action": [
+                        "sqs:SendMessage",
+                        "sqs:ReceiveMessage",
+                        "sqs:DeleteMessage",
+                        "sqs:GetQueueAttributes",
+                    ],
+                    "Resource": ctx.tick_queue_arn(),
+                }));
+            }
         }
         Component::Swapper => {
             statements.push(ctx.read_records());
@@ -256,6 +280,40 @@ mod tests {
             notification_topic_arn: "arn:aws:sns:us-west-2:123456789012:mr-orders-notify".into(),
             other_state_machine_arn:
                 "arn:aws:states:us-east-1:123456789012:stateMachine:mr-orders-failover".into(),
+            tick_relay: false,
+        }
+    }
+
+    #[test]
+    fn below_a_minute_the_pinger_relays_through_its_own_queue_only() {
+        let names = Names::new("orders").unwrap();
+        let region = Region::new("us-west-2").unwrap();
+        let minute = context(&names, &region);
+        let relayed = PolicyContext {
+            tick_relay: true,
+            ..context(&names, &region)
+        };
+        let before = grants(&function_policy(Component::Pinger, &minute));
+        let after = grants(&function_policy(Component::Pinger, &relayed));
+        let added: Vec<(String, String)> =
+            after.into_iter().filter(|g| !before.contains(g)).collect();
+        let queue = "arn:aws:sqs:us-west-2:123456789012:mr-orders-ticks";
+        let expected: Vec<(String, String)> = [
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ReceiveMessage",
+            "sqs:SendMessage",
+        ]
+        .iter()
+        .map(|a| (a.to_string(), queue.to_owned()))
+        .collect();
+        assert_eq!(added, expected);
+        for component in [Component::Ponger, Component::Swapper, Component::Notifier] {
+            assert_eq!(
+                grants(&function_policy(component, &minute)),
+                grants(&function_policy(component, &relayed)),
+                "{component:?}"
+            );
         }
     }
 

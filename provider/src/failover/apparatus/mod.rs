@@ -1,6 +1,7 @@
 //! The failover apparatus of one region: log groups, IAM roles, the
 //! notification topic, the handler Lambdas with their permissions and the
-//! pinger's event-invoke configuration, the pinger's schedule, the state
+//! pinger's event-invoke configuration, the tick relay of a sub-minute
+//! interval (an SQS queue mapped to the pinger), the pinger's schedule, the state
 //! machine with its automation tag, and the paging alarm. Together with the
 //! other region's, it is what makes the pair fail over by itself after
 //! `apply`: the standby's pinger starts its own state machine.
@@ -20,6 +21,7 @@ mod retired;
 mod roles;
 pub mod settings;
 mod states;
+mod ticks;
 
 use multiregion_core::Region;
 use multiregion_core::deployment::Deployment;
@@ -149,6 +151,7 @@ impl ApparatusContext<'_> {
                 .other(self.region)
                 .map(|r| r.state_machine_arn.clone())
                 .unwrap_or_default(),
+            tick_relay: self.settings.health_check.core().relayed(),
         }
     }
 
@@ -165,6 +168,7 @@ impl ApparatusContext<'_> {
         let notification = self.ensure_topic().await?;
         let functions = self.ensure_functions(&roles).await?;
         self.ensure_permissions().await?;
+        self.ensure_tick_relay().await?;
         self.ensure_schedule(&functions).await?;
         let state_machine_arn = self.ensure_state_machine(&roles).await?;
         let automation = self
@@ -186,14 +190,16 @@ impl ApparatusContext<'_> {
             notification_topic_arn: Some(self.notification_topic_arn()),
             ..ApparatusState::default()
         };
-        let (functions, machine, alarm, retired) = tokio::join!(
+        let (functions, relay, machine, alarm, retired) = tokio::join!(
             self.read_functions(),
+            self.read_tick_relay(),
             self.read_state_machine(),
             self.read_alarm(),
             self.read_retired(),
         );
         let (alarm, retired) = (alarm?, retired?);
         state.problems.extend(functions?);
+        state.problems.extend(relay?);
         match machine? {
             Some(arn) => {
                 let automation = self.read_automation_tag(&arn).await?;
@@ -228,6 +234,7 @@ impl ApparatusContext<'_> {
         self.delete_alarm().await?;
         self.delete_schedule().await?;
         self.delete_state_machine().await?;
+        self.delete_tick_relay().await?;
         self.delete_functions().await?;
         self.delete_topic().await?;
         self.delete_roles().await?;

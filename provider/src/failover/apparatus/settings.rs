@@ -52,6 +52,19 @@ impl Default for EffectiveHealthCheck {
     }
 }
 
+impl EffectiveHealthCheck {
+    /// The same settings as the core's type, which derives the schedule, the
+    /// relay of sub-minute ticks, the alarm's period and the estimates.
+    pub fn core(&self) -> multiregion_core::settings::HealthCheck {
+        multiregion_core::settings::HealthCheck {
+            interval_seconds: u64::from(self.interval_seconds),
+            evaluation_periods: self.evaluation_periods,
+            datapoints_to_alarm: self.datapoints_to_alarm,
+            timeout_ms: u64::from(self.timeout_ms),
+        }
+    }
+}
+
 /// The failover settings in effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EffectiveFailover {
@@ -62,6 +75,9 @@ pub struct EffectiveFailover {
     pub cooldown_seconds: u32,
     /// A planned switchover skips the target's health check.
     pub force_switchover: bool,
+    /// Automatic swaps in 24 hours after which the circuit breaker pauses
+    /// automation in both regions.
+    pub max_automatic_swaps_per_day: u32,
 }
 
 impl Default for EffectiveFailover {
@@ -70,14 +86,12 @@ impl Default for EffectiveFailover {
             automatic: true,
             cooldown_seconds: 900,
             force_switchover: false,
+            max_automatic_swaps_per_day: multiregion_core::deployment::DEFAULT_MAX_AUTOMATIC_SWAPS,
         }
     }
 }
 
 /// Default retention of the apparatus's log groups, in days.
-    /// Automatic swaps in 24 hours after which the circuit breaker pauses
-    /// automation in both regions.
-    pub max_automatic_swaps_per_day: u32,
 pub const DEFAULT_LOG_RETENTION_DAYS: i32 = 30;
 
 /// The retention periods CloudWatch Logs accepts, in days.
@@ -86,7 +100,6 @@ pub const LOG_RETENTION_DAYS: &[i32] = &[
     3288, 3653,
 ];
 
-            max_automatic_swaps_per_day: multiregion_core::deployment::DEFAULT_MAX_AUTOMATIC_SWAPS,
 /// All settings, as the apparatus uses them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
@@ -134,6 +147,7 @@ pub struct EffectiveFailoverValue {
     pub automatic: ValueBool,
     pub cooldown_seconds: ValueNumber,
     pub force_switchover: ValueBool,
+    pub max_automatic_swaps_per_day: ValueNumber,
 }
 
 impl From<EffectiveFailover> for EffectiveFailoverValue {
@@ -142,8 +156,7 @@ impl From<EffectiveFailover> for EffectiveFailoverValue {
             automatic: Value::Value(f.automatic),
             cooldown_seconds: Value::Value(i64::from(f.cooldown_seconds)),
             force_switchover: Value::Value(f.force_switchover),
+            max_automatic_swaps_per_day: Value::Value(i64::from(f.max_automatic_swaps_per_day)),
         }
     }
 }
-    pub max_automatic_swaps_per_day: ValueNumber,
-            max_automatic_swaps_per_day: Value::Value(i64::from(f.max_automatic_swaps_per_day)),

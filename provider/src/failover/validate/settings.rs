@@ -9,7 +9,7 @@ use std::ops::RangeInclusive;
 
 use multiregion_core::settings::{
     MAX_EVALUATION_PERIODS, MAX_INTERVAL_SECONDS, MAX_TIMEOUT_MS, METRIC_MARGIN_SECONDS,
-    MIN_TIMEOUT_MS, PINGER_TIMEOUT_SECONDS,
+    MIN_TIMEOUT_MS, PINGER_TIMEOUT_SECONDS, SUB_MINUTE_INTERVALS,
 };
 use tf_provider::value::{Value, ValueBool, ValueNumber};
 use tf_provider::{AttributePath, Diagnostics};
@@ -73,10 +73,15 @@ fn check_health(block: &HealthCheckBlock, diags: &mut Diagnostics) -> Option<Eff
         "Invalid health check interval",
         &block.interval_seconds,
         i64::from(defaults.interval_seconds),
-        |n| (60..=max_interval).contains(&n) && n % 60 == 0,
+        |n| {
+            SUB_MINUTE_INTERVALS.iter().any(|&s| s as i64 == n)
+                || (60..=max_interval).contains(&n) && n % 60 == 0
+        },
         |n| {
             format!(
-                "interval_seconds is {n}; use a multiple of 60 from 60 to {max_interval} (the pinger runs on an EventBridge rate schedule, in minutes, and the alarm's period is the same)."
+                "interval_seconds is {n}; use 10, 20 or 30, or a multiple of 60 from 60 to {max_interval}. \
+                 The pinger runs on an EventBridge rate schedule, in minutes; a shorter interval must divide the minute, \
+                 and the schedule's tick relays the rest through an SQS queue (the plan's monthly_cost_usd shows its price)."
             )
         },
     );
@@ -138,11 +143,6 @@ fn check_failover(block: &FailoverBlock, diags: &mut Diagnostics) -> Option<Effe
         within(0..=MAX_COOLDOWN_SECONDS),
         |n| format!("cooldown_seconds is {n}; use 0 to {MAX_COOLDOWN_SECONDS} (a week)."),
     );
-    let flag = |v: &ValueBool, d: bool| match v {
-        Value::Value(b) => Some(*b),
-        Value::Null => Some(d),
-        Value::Unknown => None,
-    };
     let swaps = checked(
         diags,
         in_block("failover", "max_automatic_swaps_per_day"),
@@ -157,16 +157,21 @@ fn check_failover(block: &FailoverBlock, diags: &mut Diagnostics) -> Option<Effe
             )
         },
     );
+    let flag = |v: &ValueBool, d: bool| match v {
+        Value::Value(b) => Some(*b),
+        Value::Null => Some(d),
+        Value::Unknown => None,
+    };
     Some(EffectiveFailover {
         automatic: flag(&block.automatic, defaults.automatic)?,
         cooldown_seconds: narrow(cooldown?),
         force_switchover: flag(&block.force_switchover, defaults.force_switchover)?,
+        max_automatic_swaps_per_day: narrow(swaps?),
     })
 }
 
 fn check_retention(days: &ValueNumber, diags: &mut Diagnostics) -> Option<i32> {
     checked(
-        max_automatic_swaps_per_day: narrow(swaps?),
         diags,
         AttributePath::new("log_retention_days"),
         "Invalid log retention",
@@ -267,11 +272,6 @@ mod tests {
                 Value::Null,
             )
         };
-        let cases = [
-            (
-                health(|b| b.interval_seconds = Value::Value(-60)),
-                "health_check[0].interval_seconds",
-                "interval_seconds is -60; use a multiple of 60 from 60 to 3600",
         let breaker = |n: i64| {
             errors(
                 None,
@@ -282,7 +282,7 @@ mod tests {
                 Value::Null,
             )
         };
-            ),
+        let cases = [
             (
                 breaker(0),
                 "failover[0].max_automatic_swaps_per_day",
@@ -297,6 +297,11 @@ mod tests {
                 breaker(-1),
                 "failover[0].max_automatic_swaps_per_day",
                 "max_automatic_swaps_per_day is -1",
+            ),
+            (
+                health(|b| b.interval_seconds = Value::Value(-60)),
+                "health_check[0].interval_seconds",
+                "interval_seconds is -60; use 10, 20 or 30, or a multiple of 60 from 60 to 3600",
             ),
             (
                 health(|b| b.interval_seconds = Value::Value(0)),
@@ -392,28 +397,34 @@ mod tests {
         };
         let failover = FailoverBlock {
             cooldown_seconds: Value::Value(0),
+            max_automatic_swaps_per_day: Value::Value(10),
             ..FailoverBlock::default()
         };
         let (settings, errors) = errors(Some(block), Some(failover), Value::Value(3653));
         assert_eq!(errors, vec![]);
         let settings = settings.expect("settings");
-            max_automatic_swaps_per_day: Value::Value(10),
         assert_eq!(settings.health_check.interval_seconds, 3600);
         assert_eq!(settings.failover.cooldown_seconds, 0);
-        assert_eq!(settings.log_retention_days, 3653);
-    }
-
-    /// Wrong periods still check the datapoints (against the widest bound),
-    /// and every problem is reported at once.
         assert_eq!(settings.failover.max_automatic_swaps_per_day, 10);
-    #[test]
+        assert_eq!(settings.log_retention_days, 3653);
         let one = FailoverBlock {
             max_automatic_swaps_per_day: Value::Value(1),
             ..FailoverBlock::default()
         };
         let (settings, problems) = self::errors(None, Some(one), Value::Null);
         assert_eq!(problems, vec![]);
-        assert_eq!(settings.expect("settings").failover.max_automatic_swaps_per_day, 1);
+        assert_eq!(
+            settings
+                .expect("settings")
+                .failover
+                .max_automatic_swaps_per_day,
+            1
+        );
+    }
+
+    /// Wrong periods still check the datapoints (against the widest bound),
+    /// and every problem is reported at once.
+    #[test]
     fn every_problem_is_reported_at_once() {
         let block = HealthCheckBlock {
             interval_seconds: Value::Value(61),

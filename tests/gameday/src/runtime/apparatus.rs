@@ -9,7 +9,9 @@
 //!   region's notification topic, `ActionsEnabled` false until the pinger's
 //!   first good run arms it;
 //! - the EventBridge rule `Names::schedule_rule()`,
-//!   `rate(interval_seconds / 60 minutes)`, targeting the region's pinger;
+//!   `rate(interval_seconds / 60 minutes)` (one minute below a minute),
+//!   targeting the region's pinger;
+//! - below a minute, the tick queue `Names::tick_queue()`;
 //! - the notification topic, read here through an SQS queue subscribed to
 //!   it (the test's own reader, not part of what is tested).
 
@@ -53,7 +55,7 @@ pub async fn put_alarm(
                 .build(),
         )
         .statistic(Statistic::Sum)
-        .period(health.interval_seconds as i32)
+        .period(health.alarm_period_seconds() as i32)
         .evaluation_periods(health.evaluation_periods as i32)
         .datapoints_to_alarm(health.datapoints_to_alarm as i32)
         .threshold(1.0)
@@ -117,6 +119,31 @@ pub async fn schedule(
     )
     .await?;
     Ok(())
+}
+
+/// Creates the region's tick queue, as the provider does below a minute (a
+/// 60 s retention, the pinger's timeout as visibility timeout); returns its
+/// URL in AWS's form, which the deployment contract carries. The mapping to
+/// the pinger is not made: the runtime's own set-up deploys no function to
+/// AWS, and the harness plays the mapping with the provider's settings.
+pub async fn tick_queue(bench: &Bench, names: &Names, region: &str) -> Result<String> {
+    json_call(
+        bench.endpoint_url(),
+        "setup",
+        region,
+        "sqs",
+        "AmazonSQS.CreateQueue".into(),
+        serde_json::json!({
+            "QueueName": names.tick_queue(),
+            "Attributes": {
+                "MessageRetentionPeriod": "60",
+                "VisibilityTimeout": multiregion_core::settings::PINGER_TIMEOUT_SECONDS.to_string(),
+            },
+        }),
+    )
+    .await?;
+    let region = multiregion_core::Region::new(region)?;
+    Ok(names.tick_queue_url(&region, ACCOUNT))
 }
 
 /// Creates the notification topic of `region` and an SQS queue subscribed
@@ -192,7 +219,8 @@ pub async fn received(moto: &str, region: &str, queue_url: &str) -> Result<Vec<V
 
 /// One SQS call straight to moto: the test's own reader of the notification
 /// topic, not part of what is tested.
-async fn sqs(moto: &str, region: &str, operation: &str, body: Value) -> Result<Value> {
+/// One SQS call at `moto` (the proxy's URL or moto's own), for `region`.
+pub async fn sqs(moto: &str, region: &str, operation: &str, body: Value) -> Result<Value> {
     json_call(
         moto,
         "reader",

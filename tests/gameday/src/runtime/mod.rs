@@ -232,6 +232,11 @@ impl Runtime {
             let watch = aws_sdk_cloudwatch::Client::new(&sdk);
             apparatus::put_alarm(&watch, &names, &options.health, &topic).await?;
             apparatus::schedule(&bench, &names, &options.health, region).await?;
+            let tick_queue_url = if options.health.relayed() {
+                Some(apparatus::tick_queue(&bench, &names, region).await?)
+            } else {
+                None
+            };
             parts.cloudwatch.insert(region.to_owned(), watch);
             parts.sfn.insert(region.to_owned(), client);
             let target = |t: &multiregion_core::AliasTarget| Target {
@@ -244,6 +249,7 @@ impl Runtime {
                 standby_target: target(&endpoints.standby_target),
                 state_machine_arn: machine.state_machine_arn().to_owned(),
                 notification_topic_arn: topic,
+                tick_queue_url,
             });
         }
         let [first, second]: [DeployedRegion; 2] = regions
