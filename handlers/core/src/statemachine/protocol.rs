@@ -196,7 +196,9 @@ pub struct HoldState {
     pub held_seconds: u64,
     /// The next wait, in seconds.
     pub wait_seconds: u32,
-    /// Publish a notice now: the first hold of the episode.
+    /// Publish a notice now: the first hold of the episode, or the first
+    /// after automation was paused during it (the circuit breaker tripping
+    /// at a re-check, or a person): a person must hear of a pause.
     pub notify: bool,
     /// Stop: held longer than [`HOLD_MAX_AGE_SECONDS`].
     pub give_up: bool,
@@ -207,6 +209,8 @@ pub struct HoldState {
 impl HoldState {
     /// The hold after `previous` (none at the first), for `reason`.
     pub fn next(previous: Option<&HoldState>, reason: CaughtError) -> HoldState {
+        let newly_paused = reason.error == errors::PAUSED
+            && previous.is_some_and(|p| p.reason.error != errors::PAUSED);
         let (holds, held_seconds, last_wait) = previous.map_or((0, 0, 0), |p| {
             (
                 p.holds,
@@ -223,7 +227,7 @@ impl HoldState {
             holds: holds + 1,
             held_seconds,
             wait_seconds,
-            notify: holds == 0,
+            notify: holds == 0 || newly_paused,
             give_up: held_seconds >= HOLD_MAX_AGE_SECONDS,
             reason,
         }
@@ -421,5 +425,21 @@ mod tests {
         assert!(hold.held_seconds < HOLD_MAX_AGE_SECONDS + u64::from(HOLD_MAX_WAIT_SECONDS));
         // A day at the cap: about 290 holds, not one start per tick.
         assert!((280..300).contains(&hold.holds), "{}", hold.holds);
+    }
+
+    #[test]
+    fn a_pause_during_a_held_episode_is_told_once() {
+        let because = |error: &str| CaughtError {
+            error: error.into(),
+            cause: String::new(),
+        };
+        let first = HoldState::next(None, because(errors::COOLDOWN));
+        assert!(first.notify);
+        let paused = HoldState::next(Some(&first), because(errors::PAUSED));
+        assert!(paused.notify, "the circuit breaker tripped at a re-check");
+        let still = HoldState::next(Some(&paused), because(errors::PAUSED));
+        assert!(!still.notify);
+        let other = HoldState::next(Some(&still), because(errors::STANDBY_UNHEALTHY));
+        assert!(!other.notify, "only a pause is told again");
     }
 }
