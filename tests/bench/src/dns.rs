@@ -15,6 +15,11 @@
 //! field. Route 53's default SOA (TTL 900, minimum 86400) makes that 900 s,
 //! so a name looked up before its record exists stays unknown to that
 //! resolver for 15 minutes after the record is created.
+//!
+//! Every answer, cached or fresh, is the one its resolver's vantage sees
+//! ([`Fronts::seen_from`]): while a link from that vantage to a region's
+//! front is cut (a partition between regions), the front's addresses answer
+//! as unreachable to it and to no one else.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -79,14 +84,18 @@ impl Resolvers {
     ) -> Result<Option<Vec<SocketAddr>>> {
         let key = (resolver.to_owned(), normalize(name));
         let now = self.clock.now_ms();
-        if let Some((answer, expires)) = self
+        let cached = self
             .cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&key)
-            && *expires > now
-        {
-            return Ok(answer.clone());
+            .filter(|(_, expires)| *expires > now)
+            .map(|(answer, _)| answer.clone());
+        if let Some(answer) = cached {
+            return Ok(match answer {
+                Some(addresses) => Some(fronts.seen_from(resolver, addresses).await),
+                None => None,
+            });
         }
         let answer = match changes.served_before_insync(name) {
             Some(sets) => {
@@ -117,6 +126,9 @@ impl Resolvers {
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(key, (answer.clone(), now + keep));
         }
-        Ok(answer)
+        Ok(match answer {
+            Some(addresses) => Some(fronts.seen_from(resolver, addresses).await),
+            None => None,
+        })
     }
 }

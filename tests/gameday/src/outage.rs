@@ -11,6 +11,15 @@
 //! client answered once Route 53 serves the change. A client whose resolver
 //! keeps what it resolved for the TTL gives "answer to a cached client":
 //! every client has moved by then.
+//!
+//! A partition ([`GameDay::partition`]) cuts the network between the two
+//! regions and nothing else: the probes a region's functions make (the
+//! pinger's and the swapper's, through the resolver their region shares)
+//! cannot reach the other region's front, while clients outside AWS reach
+//! both, and every AWS API (Route 53, Step Functions, ...) still answers.
+//! It is the bench's per-vantage view of the fronts
+//! (`multiregion_bench::Fronts::cut_link`), injected at the edge like any
+//! other outage.
 
 use anyhow::Result;
 use multiregion_bench::clock::EpochMs;
@@ -144,6 +153,43 @@ impl GameDay {
         self.outages.remove(region);
         self.timeline.add(self.now(), Kind::Recovery, region, "");
         Ok(())
+    }
+
+    /// Cuts the network between `a` and `b` now, both ways: the functions
+    /// of each region (the resolver named after the region) cannot reach
+    /// the other's front; clients outside AWS reach both.
+    pub fn partition(&mut self, a: &str, b: &str) {
+        let fronts = self.runtime.bench.fronts();
+        fronts.cut_link(a, b);
+        fronts.cut_link(b, a);
+        let now = self.now();
+        self.timeline.add(
+            now,
+            Kind::Outage,
+            a,
+            format!("partition: {a} and {b} cannot reach each other; clients reach both"),
+        );
+    }
+
+    /// Ends every partition now.
+    pub fn heal_partition(&mut self) {
+        self.runtime.bench.fronts().heal_links();
+        let now = self.now();
+        self.timeline
+            .add(now, Kind::Recovery, "", "the partition healed");
+    }
+
+    /// The region a new client outside AWS (a resolver of its own, nothing
+    /// cached) gets its answer from now; `None`: no answer.
+    pub async fn new_client_answer(&mut self) -> Result<Option<String>> {
+        self.new_clients += 1;
+        let client = self.client_with(&format!("new-client-{}", self.new_clients))?;
+        let name = self.runtime.deployment.active_name.clone();
+        let answer = client.probe(&name).await.ok();
+        if answer.is_some() {
+            self.client_answers += 1;
+        }
+        Ok(answer.map(|a| a.region.as_str().to_owned()))
     }
 
     pub(crate) async fn client_probe(&mut self, now: EpochMs) {

@@ -11,8 +11,20 @@
 //! to a front's two addresses, the first of which a test can make
 //! unreachable ([`FirstAddress`]).
 //! Switching a front off is how a test takes a region's data plane down.
+//!
+//! A partition between regions is a per-vantage view of the fronts
+//! ([`Fronts::cut_link`]): a vantage is a named resolver (a region's
+//! functions share the one named after their region; each client outside
+//! AWS has its own), and a link cut from a vantage to a region's front makes
+//! every address of that front, as answered to that vantage, one where
+//! nothing listens (connections are refused, as a front that is off
+//! refuses them). Everyone else still reaches the front. The view applies
+//! to every answer, cached or fresh, so a cut takes effect at once, as a
+//! network path does, not when a cached answer expires. That is how the two
+//! regions' runtimes can see each other down while users reach both: the
+//! fault is at the network edge, and nothing of the handlers is touched.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -101,6 +113,8 @@ pub struct Fronts {
     ca: Arc<Ca>,
     acceptor: TlsAcceptor,
     fronts: Arc<tokio::sync::Mutex<HashMap<String, Front>>>,
+    /// The cut links: (vantage, region whose front it cannot reach).
+    cut: Arc<Mutex<BTreeSet<(String, String)>>>,
     http: reqwest::Client,
 }
 
@@ -127,6 +141,7 @@ impl Fronts {
             ca,
             acceptor: TlsAcceptor::from(Arc::new(config)),
             fronts: Arc::default(),
+            cut: Arc::default(),
             http: reqwest::Client::new(),
         })
     }
@@ -189,6 +204,66 @@ impl Fronts {
         );
         tracing::info!(%region, ?addresses, "front started");
         Ok(addresses)
+    }
+
+    /// Cuts the link from `vantage` (a resolver's name) to `region`'s
+    /// front: connections from there to any of its addresses are refused
+    /// until [`Fronts::heal_links`].
+    pub fn cut_link(&self, vantage: &str, region: &str) {
+        self.cut
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((vantage.to_owned(), region.to_owned()));
+        tracing::info!(%vantage, %region, "link cut");
+    }
+
+    /// Restores every cut link.
+    pub fn heal_links(&self) {
+        self.cut.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        tracing::info!("links healed");
+    }
+
+    /// The links cut now, as (vantage, region).
+    pub fn cut_links(&self) -> Vec<(String, String)> {
+        self.cut
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// `answer` as `vantage` sees it: an address of a front whose link from
+    /// `vantage` is cut becomes the same port on 127.0.0.3, where nothing
+    /// listens (the fronts are bound to 127.0.0.1 only).
+    pub async fn seen_from(&self, vantage: &str, answer: Vec<SocketAddr>) -> Vec<SocketAddr> {
+        let unreachable: Vec<String> = self
+            .cut
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(from, _)| from == vantage)
+            .map(|(_, region)| region.clone())
+            .collect();
+        if unreachable.is_empty() {
+            return answer;
+        }
+        let fronts = self.fronts.lock().await;
+        let cut_ports: Vec<u16> = unreachable
+            .iter()
+            .filter_map(|region| fronts.get(region))
+            .flat_map(|front| front.addresses.iter().map(SocketAddr::port))
+            .collect();
+        answer
+            .into_iter()
+            .map(|address| {
+                if cut_ports.contains(&address.port()) {
+                    SocketAddr::from(([127, 0, 0, 3], address.port()))
+                } else {
+                    address
+                }
+            })
+            .collect()
     }
 
     /// Sets what the first of `region`'s front addresses does.
@@ -394,6 +469,22 @@ async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_cut_link_hides_a_front_from_one_vantage_only() {
+        let fronts = Fronts::new(MotoClient::new("http://127.0.0.1:9")).unwrap();
+        let west = fronts.addresses("us-west-2").await.unwrap();
+        let east = fronts.addresses("us-east-1").await.unwrap();
+        let both: Vec<SocketAddr> = west.iter().chain(&east).copied().collect();
+        fronts.cut_link("us-east-1", "us-west-2");
+        let seen = fronts.seen_from("us-east-1", both.clone()).await;
+        assert!(seen[..2].iter().all(|a| a.ip().to_string() == "127.0.0.3"));
+        assert_eq!(seen[2..], east[..], "its own front stays reachable");
+        assert_eq!(fronts.seen_from("client", both.clone()).await, both);
+        assert_eq!(fronts.seen_from("us-west-2", both.clone()).await, both);
+        fronts.heal_links();
+        assert_eq!(fronts.seen_from("us-east-1", both.clone()).await, both);
+    }
 
     #[test]
     fn reads_the_region_of_a_regional_domain() {

@@ -10,7 +10,9 @@
 //!   Tasks invoke the emulators through the proxy;
 //! - notifications: each region's topic in moto, subscribed by an SQS queue;
 //! - the apparatus the runtime needs (the paging alarm, the schedule rule)
-//!   as the provider creates it ([`apparatus`]).
+//!   as the provider creates it ([`apparatus`]);
+//! - a destroy and create again under the same name
+//!   ([`Runtime::destroy_and_recreate`]).
 //!
 //! [`Options`] chooses the clock: the wall clock with the state machine's
 //! waits shortened (the handler crate's execution tests), or the bench's
@@ -21,6 +23,7 @@ pub mod apparatus;
 #[path = "../../../../handlers/core/tests/support/mod.rs"]
 pub mod core_support;
 pub mod processes;
+mod recreate;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
