@@ -34,6 +34,15 @@ pub const TICK_RETENTION_SECONDS: u32 = 60;
 /// Messages per pinger invocation.
 pub const TICK_BATCH_SIZE: i32 = 1;
 
+/// SQS's not-found for a queue (the JSON protocol's code, or the Query
+/// protocol's that some endpoints still answer).
+fn queue_missing(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("QueueDoesNotExist" | "AWS.SimpleQueueService.NonExistentQueue")
+    )
+}
+
 impl ApparatusContext<'_> {
     fn relayed(&self) -> bool {
         self.settings.health_check.core().relayed()
@@ -109,14 +118,7 @@ impl ApparatusContext<'_> {
             .await
         {
             Ok(found) => Ok(found.queue_url().map(str::to_owned)),
-            Err(e)
-                if matches!(
-                    code(&e),
-                    Some("QueueDoesNotExist" | "AWS.SimpleQueueService.NonExistentQueue")
-                ) =>
-            {
-                Ok(None)
-            }
+            Err(e) if queue_missing(code(&e)) => Ok(None),
             Err(e) => Err(self.failure("reading the tick queue", sdk_message(&e))),
         }
     }
@@ -196,10 +198,11 @@ impl ApparatusContext<'_> {
             return Ok(Vec::new());
         }
         let mut problems = Vec::new();
-        if self.tick_queue_url().await?.is_none() {
+        let (url, mappings) = tokio::join!(self.tick_queue_url(), self.tick_mappings());
+        if url?.is_none() {
             problems.push("the tick queue is missing".to_owned());
         }
-        match self.tick_mappings().await?.first() {
+        match mappings?.first() {
             None => problems.push("the tick queue's mapping to the pinger is missing".to_owned()),
             Some(m) if m.state() == Some("Disabled") => {
                 problems.push("the tick queue's mapping to the pinger is disabled".to_owned());
@@ -232,14 +235,7 @@ impl ApparatusContext<'_> {
         };
         match self.clients.sqs.delete_queue().queue_url(url).send().await {
             Ok(_) => Ok(()),
-            Err(e)
-                if matches!(
-                    code(&e),
-                    Some("QueueDoesNotExist" | "AWS.SimpleQueueService.NonExistentQueue")
-                ) =>
-            {
-                Ok(())
-            }
+            Err(e) if queue_missing(code(&e)) => Ok(()),
             Err(e) => Err(self.failure("deleting the tick queue", sdk_message(&e))),
         }
     }
