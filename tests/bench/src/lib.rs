@@ -16,6 +16,10 @@
 //! - [`cloudwatch`]: also `EnableAlarmActions` and `DisableAlarmActions`,
 //!   which moto lacks, answered by the proxy and shown by `DescribeAlarms`.
 //!
+//! - [`recording`]: what clients asked, recorded in one bench and played
+//!   into another under the same identifiers (an older provider's
+//!   deployment, as a fixture).
+//!
 //! The bench depends on nothing of ours; everyone's tests use it.
 
 pub mod apigateway;
@@ -31,6 +35,7 @@ pub mod pong;
 pub mod propagation;
 pub mod proxy;
 pub mod quotas;
+pub mod recording;
 pub mod request;
 pub mod route53;
 pub mod seed;
@@ -152,6 +157,22 @@ impl Bench {
     /// The directory holding the bench's logs.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Seeds moto's identifiers with `seed` and starts recording what
+    /// clients ask the proxy ([`recording`]).
+    pub async fn start_recording(&self, seed: u64) -> Result<()> {
+        self.moto.seed(seed).await?;
+        self.proxy.start_recording();
+        Ok(())
+    }
+
+    /// Seeds moto's identifiers with `seed`, then plays `entries` through
+    /// the proxy: what was recorded after the same seed is made again,
+    /// under the same identifiers.
+    pub async fn replay(&self, seed: u64, entries: &[recording::Recorded]) -> Result<()> {
+        self.moto.seed(seed).await?;
+        recording::replay(&self.proxy.url(), entries).await
     }
 
     /// Clears moto's state, the faults, the latency, the log and the alarm

@@ -156,6 +156,21 @@ impl Moto {
         &self.url
     }
 
+    /// Seeds the generator moto draws identifiers from, so that the same
+    /// requests in the same order get the same identifiers
+    /// ([`crate::recording`]).
+    pub async fn seed(&self, seed: u64) -> Result<()> {
+        let response = self
+            .http
+            .post(format!("{}/moto-api/seed?a={seed}", self.url))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("seeding moto: HTTP {}", response.status());
+        }
+        Ok(())
+    }
+
     /// Clears all state, keeping the settings.
     pub async fn reset(&self) -> Result<()> {
         let response = self

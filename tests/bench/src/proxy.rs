@@ -103,6 +103,7 @@ pub(crate) struct State {
     domain_updates: crate::apigateway::DomainUpdates,
     pub(crate) deleting_state_machines: crate::states::Lingering,
     sent_messages: crate::sqs::SentMessages,
+    recorder: crate::recording::Recorder,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -155,6 +156,7 @@ impl Proxy {
             alarms: AlarmTimes::new(clock.clone()),
             alarm_actions: AlarmActions::default(),
             sent_messages: crate::sqs::SentMessages::new(clock.clone()),
+            recorder: Default::default(),
             quotas: Quotas::default(),
             deleting_state_machines: Default::default(),
             domain_updates: Default::default(),
@@ -192,6 +194,17 @@ impl Proxy {
             state,
             task,
         })
+    }
+
+    /// Starts recording what clients ask ([`crate::recording`]): from now
+    /// on the proxy handles one request at a time.
+    pub fn start_recording(&self) {
+        self.state.recorder.start();
+    }
+
+    /// Stops recording and returns what was recorded.
+    pub fn take_recording(&self) -> Vec<crate::recording::Recorded> {
+        self.state.recorder.take()
     }
 
     /// The URL to give the SDK (`AWS_ENDPOINT_URL`).
@@ -342,7 +355,6 @@ fn error_code(status: u16, headers: &http::HeaderMap, body: &[u8]) -> String {
 }
 
 async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dropped> {
-    let started = Instant::now();
     let (parts, body) = request.into_parts();
     let body = body
         .collect()
@@ -357,6 +369,28 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
     if let Some(control_path) = path.strip_prefix("/__bench") {
         return Ok(crate::control::control(state, &parts.method, control_path, &body).await);
     }
+    if !state.recorder.recording() {
+        return serve(state, &parts, &path, body).await;
+    }
+    // One request at a time while recording, so that moto draws its
+    // identifiers in the order the recording keeps.
+    let _turn = state.recorder.turn().await;
+    let answered = serve(state, &parts, &path, body.clone()).await;
+    let status = answered.as_ref().map_or(0, |a| a.status().as_u16());
+    state.recorder.push(crate::recording::Recorded::new(
+        &parts, &path, &body, status,
+    ));
+    answered
+}
+
+async fn serve(
+    state: &State,
+    parts: &http::request::Parts,
+    path: &str,
+    body: Bytes,
+) -> Result<Answer, Dropped> {
+    let started = Instant::now();
+    let path = path.to_owned();
     let aws = identify(&parts.method, &path, &parts.headers, &body);
     // Invocations are logged with the function's name.
     let mut detail = (aws.service == "lambda" && aws.operation == "Invoke")
@@ -532,19 +566,19 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, Dro
         _ => None,
     }
     .unwrap_or_else(|| state.moto.base().to_owned());
-    let (status, headers, bytes) =
-        match forward(state, &upstream, &parts, &path, forward_body).await {
-            Ok(reply) => reply,
-            Err(error) => {
-                let (status, headers, text) = error_response(
-                    aws.protocol(),
-                    502,
-                    "BenchUpstreamError",
-                    &format!("moto did not answer: {error:#}"),
-                );
-                (status, http_headers(&headers), Bytes::from(text))
-            }
-        };
+    let (status, headers, bytes) = match forward(state, &upstream, parts, &path, forward_body).await
+    {
+        Ok(reply) => reply,
+        Err(error) => {
+            let (status, headers, text) = error_response(
+                aws.protocol(),
+                502,
+                "BenchUpstreamError",
+                &format!("moto did not answer: {error:#}"),
+            );
+            (status, http_headers(&headers), Bytes::from(text))
+        }
+    };
     drop(_zone_guard);
     let (status, headers, bytes) = crate::apigateway::corrected(
         &state.moto,

@@ -386,3 +386,58 @@ async fn a_held_request_waits_until_released_while_others_pass() -> Result<()> {
     assert_eq!(outcomes, ["CreateHostedZone ok", "ListHostedZones held:ok"]);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_recording_makes_the_same_objects_under_the_same_identifiers() -> Result<()> {
+    let recorded = Bench::start().await?;
+    recorded.start_recording(7).await?;
+    let client = aws_sdk_route53::Client::new(&sdk(&recorded, "us-east-1").await);
+    let id = zone(&client).await?;
+    apply(
+        &client,
+        &id,
+        vec![change(
+            ChangeAction::Create,
+            ResourceRecordSet::builder()
+                .name("api.example.com")
+                .r#type(RrType::Txt)
+                .ttl(60)
+                .resource_records(ResourceRecord::builder().value("\"recorded\"").build()?)
+                .build()?,
+        )],
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
+    let entries = recorded.proxy().take_recording();
+    // Creating the zone, and the change: what the proxy answered itself
+    // (the change's id) is recorded as the client sent it too.
+    assert_eq!(entries.len(), 2, "{entries:#?}");
+    let text = multiregion_bench::recording::render(&entries)?;
+    let entries = multiregion_bench::recording::parse(&text)?;
+
+    // The same seed: the zone comes back under its id, with its record.
+    let replayed = Bench::start().await?;
+    replayed.replay(7, &entries).await?;
+    let client = aws_sdk_route53::Client::new(&sdk(&replayed, "us-east-1").await);
+    let sets = client
+        .list_resource_record_sets()
+        .hosted_zone_id(&id)
+        .send()
+        .await?;
+    assert!(
+        sets.resource_record_sets()
+            .iter()
+            .any(|set| set.name() == "api.example.com."),
+        "{sets:#?}"
+    );
+
+    // Another seed draws another zone id, so the change to the recorded id
+    // is refused, and the replay names the request that went astray.
+    let astray = Bench::start().await?;
+    let error = astray.replay(8, &entries).await.unwrap_err();
+    assert!(
+        format!("{error:#}").contains("replaying request 1 (POST /2013-04-01/hostedzone/"),
+        "{error:#}"
+    );
+    Ok(())
+}
