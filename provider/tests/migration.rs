@@ -4,12 +4,14 @@
 //! topic. The pinger starts the state machine itself now. One apply deletes
 //! them, and so does a destroy.
 //!
-//! The older objects are planted here through the AWS APIs, as the previous
-//! provider made them, on a deployment the new provider created; the state
-//! file is the new provider's. A test from a real state of the previous
-//! provider (its tag built, applied, then this provider applied over it)
-//! is separate.
+//! Here the older objects are planted through the AWS APIs, as the previous
+//! provider made them, on a deployment the new provider created, so that
+//! each case (a pause by hand, a destroy with them still there) is cheap to
+//! set up. [`previous`] starts from a real deployment of the previous
+//! provider instead: its state file and its AWS objects.
 
+#[path = "migration/previous.rs"]
+mod previous;
 mod support;
 
 use anyhow::{Context, Result};
