@@ -1,0 +1,252 @@
+//! Failover records through the bench's Route 53 fidelity layer, against
+//! moto: the rules AWS applies to them, and the record sets moto would lose.
+
+use anyhow::{Context, Result};
+use aws_sdk_route53::error::ProvideErrorMetadata;
+use aws_sdk_route53::types::{
+    Change, ChangeAction, ChangeBatch, HealthCheckConfig, HealthCheckType, ResourceRecordSet,
+    ResourceRecordSetFailover,
+};
+use multiregion_bench::Bench;
+
+mod common;
+use common::{alias, change};
+
+const EAST: &str = "d-east.execute-api.us-east-1.amazonaws.com";
+const WEST: &str = "d-west.execute-api.us-west-2.amazonaws.com";
+
+async fn client(bench: &Bench) -> aws_sdk_route53::Client {
+    aws_sdk_route53::Client::new(
+        &multiregion_bench::seed::sdk_config(bench, "us-east-1", "AKIDTEST").await,
+    )
+}
+
+async fn zone(client: &aws_sdk_route53::Client) -> Result<String> {
+    let created = client
+        .create_hosted_zone()
+        .name("example.com")
+        .caller_reference("failover-records")
+        .send()
+        .await?;
+    Ok(created.hosted_zone().context("zone")?.id().to_owned())
+}
+
+async fn health_check(client: &aws_sdk_route53::Client) -> Result<String> {
+    let created = client
+        .create_health_check()
+        .caller_reference("guard-east")
+        .health_check_config(
+            HealthCheckConfig::builder()
+                .r#type(HealthCheckType::CloudwatchMetric)
+                .build()?,
+        )
+        .send()
+        .await?;
+    Ok(created
+        .health_check()
+        .context("health check")?
+        .id()
+        .to_owned())
+}
+
+/// A failover alias at `name`, identified by its kind in lower case.
+fn failover(
+    name: &str,
+    kind: ResourceRecordSetFailover,
+    target: &str,
+    check: Option<&str>,
+) -> ResourceRecordSet {
+    let mut set = alias(name, target);
+    set.set_identifier = Some(kind.as_str().to_ascii_lowercase());
+    set.failover = Some(kind);
+    set.health_check_id = check.map(str::to_owned);
+    set
+}
+
+async fn apply(
+    client: &aws_sdk_route53::Client,
+    zone: &str,
+    changes: Vec<Change>,
+) -> Result<(), String> {
+    client
+        .change_resource_record_sets()
+        .hosted_zone_id(zone)
+        .change_batch(
+            ChangeBatch::builder()
+                .set_changes(Some(changes))
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            let service = e.into_service_error();
+            format!(
+                "{}: {}",
+                service.code().unwrap_or("?"),
+                service.message().unwrap_or("?")
+            )
+        })
+}
+
+/// (name, set identifier, failover, target, health check) of every A record.
+async fn records(
+    client: &aws_sdk_route53::Client,
+    zone: &str,
+) -> Result<Vec<(String, String, String, String, String)>> {
+    let listing = client
+        .list_resource_record_sets()
+        .hosted_zone_id(zone)
+        .send()
+        .await?;
+    Ok(listing
+        .resource_record_sets()
+        .iter()
+        .filter(|s| s.r#type().as_str() == "A")
+        .map(|s| {
+            (
+                s.name().to_owned(),
+                s.set_identifier().unwrap_or_default().to_owned(),
+                s.failover()
+                    .map(|f| f.as_str().to_owned())
+                    .unwrap_or_default(),
+                s.alias_target()
+                    .map(|a| a.dns_name().to_owned())
+                    .unwrap_or_default(),
+                s.health_check_id().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect())
+}
+
+#[tokio::test]
+async fn a_swap_of_failover_roles_keeps_other_names_with_the_same_identifiers() -> Result<()> {
+    use ResourceRecordSetFailover::{Primary, Secondary};
+    let bench = Bench::start().await?;
+    let client = client(&bench).await;
+    let zone = zone(&client).await?;
+    let check = health_check(&client).await?;
+    let pair = |name: &str, primary: &str, secondary: &str| {
+        vec![
+            change(
+                ChangeAction::Create,
+                failover(name, Primary, primary, Some(&check)),
+            ),
+            change(
+                ChangeAction::Create,
+                failover(name, Secondary, secondary, None),
+            ),
+        ]
+    };
+    let mut both = pair("api.example.com", EAST, WEST);
+    both.extend(pair("other.example.com", EAST, WEST));
+    apply(&client, &zone, both)
+        .await
+        .map_err(anyhow::Error::msg)?;
+
+    // The roles of api.example.com swap in one batch. moto alone deletes a
+    // record set by its identifier only, and other.example.com's records,
+    // which share "primary" and "secondary", would go with it.
+    let mut swap: Vec<Change> = pair("api.example.com", EAST, WEST)
+        .into_iter()
+        .map(|c| change(ChangeAction::Delete, c.resource_record_set.expect("set")))
+        .collect();
+    swap.extend(pair("api.example.com", WEST, EAST));
+    apply(&client, &zone, swap)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let f = |name: &str, id: &str, kind: &str, target: &str, check: &str| {
+        (
+            format!("{name}."),
+            id.to_owned(),
+            kind.to_owned(),
+            target.to_owned(),
+            check.to_owned(),
+        )
+    };
+    let mut listed = records(&client, &zone).await?;
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            f("api.example.com", "primary", "PRIMARY", WEST, &check),
+            f("api.example.com", "secondary", "SECONDARY", EAST, ""),
+            f("other.example.com", "primary", "PRIMARY", EAST, &check),
+            f("other.example.com", "secondary", "SECONDARY", WEST, ""),
+        ]
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn failover_records_are_refused_where_aws_refuses_them() -> Result<()> {
+    use ResourceRecordSetFailover::{Primary, Secondary};
+    let bench = Bench::start().await?;
+    let client = client(&bench).await;
+    let zone = zone(&client).await?;
+    let check = health_check(&client).await?;
+    apply(
+        &client,
+        &zone,
+        vec![change(ChangeAction::Create, alias("api.example.com", EAST))],
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
+    // Failover records beside the simple record of the same name and type.
+    let beside = apply(
+        &client,
+        &zone,
+        vec![change(
+            ChangeAction::Create,
+            failover("api.example.com", Secondary, WEST, None),
+        )],
+    )
+    .await
+    .unwrap_err();
+    assert!(beside.contains("conflicting RRSet of type A"), "{beside}");
+    // A health check that does not exist.
+    let unknown = apply(
+        &client,
+        &zone,
+        vec![change(
+            ChangeAction::Create,
+            failover("b.example.com", Primary, EAST, Some("no-such-check")),
+        )],
+    )
+    .await
+    .unwrap_err();
+    assert!(unknown.contains("no-such-check"), "{unknown}");
+    // The simple record becomes a failover pair in one atomic batch; a
+    // DELETE that leaves out the health check id does not match.
+    apply(
+        &client,
+        &zone,
+        vec![
+            change(ChangeAction::Delete, alias("api.example.com", EAST)),
+            change(
+                ChangeAction::Create,
+                failover("api.example.com", Primary, EAST, Some(&check)),
+            ),
+            change(
+                ChangeAction::Create,
+                failover("api.example.com", Secondary, WEST, None),
+            ),
+        ],
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
+    let unmatched = apply(
+        &client,
+        &zone,
+        vec![change(
+            ChangeAction::Delete,
+            failover("api.example.com", Primary, EAST, None),
+        )],
+    )
+    .await
+    .unwrap_err();
+    assert!(unmatched.contains("do not match"), "{unmatched}");
+    assert_eq!(records(&client, &zone).await?.len(), 2);
+    Ok(())
+}
