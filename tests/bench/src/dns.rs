@@ -6,7 +6,8 @@
 //! to the name is INSYNC, and from the records as they were before the
 //! oldest pending change until then ([`Changes::served_before_insync`]). A
 //! name resolves, through its alias target's region, to that region's front's
-//! addresses.
+//! addresses; of failover records, the one the health checks choose
+//! ([`crate::health`]).
 //! With the TTL at zero (the default) nothing is cached and every lookup
 //! sees the live records, as before.
 //!
@@ -99,10 +100,10 @@ impl Resolvers {
         }
         let answer = match changes.served_before_insync(name) {
             Some(sets) => {
-                let region = sets
-                    .iter()
-                    .filter(|set| set.rtype == "A")
-                    .find_map(|set| region_of_regional_domain(&set.alias.as_ref()?.dns_name));
+                let region = fronts
+                    .health()
+                    .answering(&sets.iter().collect::<Vec<_>>())
+                    .and_then(|set| region_of_regional_domain(&set.alias.as_ref()?.dns_name));
                 match region {
                     Some(region) => Some(fronts.addresses(&region).await?),
                     None => None,

@@ -29,6 +29,7 @@ mod control;
 pub mod dns;
 pub mod faults;
 pub mod fronts;
+pub mod health;
 pub mod moto;
 pub mod moto_client;
 pub mod pong;

@@ -145,7 +145,8 @@ pub fn normalize(name: &str) -> String {
     name.trim().trim_end_matches('.').to_ascii_lowercase()
 }
 
-fn record_set(element: &Element) -> Result<RecordSet> {
+/// A `ResourceRecordSet` element of a listing or a change, normalized.
+pub(crate) fn record_set(element: &Element) -> Result<RecordSet> {
     let name = element
         .child_text("Name")
         .context("a record set without Name")?;

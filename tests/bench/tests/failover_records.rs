@@ -250,3 +250,52 @@ async fn failover_records_are_refused_where_aws_refuses_them() -> Result<()> {
     assert_eq!(records(&client, &zone).await?.len(), 2);
     Ok(())
 }
+
+async fn resolve(bench: &Bench, resolver: &str) -> Result<String> {
+    let url = format!(
+        "{}/resolve?name=api.example.com",
+        bench.resolver_url_for(resolver)
+    );
+    Ok(reqwest::get(url).await?.text().await?)
+}
+
+/// Resolvers answer a failover pair as Route 53 does: the PRIMARY while
+/// its health check is healthy, the SECONDARY while it is not, with no
+/// record changed (moto alone answers with the first record it lists).
+#[tokio::test]
+async fn the_public_name_answers_from_the_secondary_while_the_primary_is_unhealthy() -> Result<()> {
+    use ResourceRecordSetFailover::{Primary, Secondary};
+    let bench = Bench::start().await?;
+    let client = client(&bench).await;
+    let zone = zone(&client).await?;
+    let check = health_check(&client).await?;
+    let east = bench.fronts().ensure("us-east-1").await?.to_string();
+    let west = bench.fronts().ensure("us-west-2").await?.to_string();
+    // The SECONDARY first, so that the first listed is not the answer.
+    apply(
+        &client,
+        &zone,
+        vec![
+            change(
+                ChangeAction::Create,
+                failover("api.example.com", Secondary, WEST, None),
+            ),
+            change(
+                ChangeAction::Create,
+                failover("api.example.com", Primary, EAST, Some(&check)),
+            ),
+        ],
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
+    assert_eq!(
+        resolve(&bench, "client").await?,
+        east,
+        "a new check is healthy"
+    );
+    bench.fronts().health().set(&check, false);
+    assert_eq!(resolve(&bench, "client").await?, west);
+    bench.fronts().health().set(&check, true);
+    assert_eq!(resolve(&bench, "client").await?, east);
+    Ok(())
+}

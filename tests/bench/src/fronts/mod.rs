@@ -35,7 +35,9 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+use crate::health::HealthStatuses;
 use crate::moto_client::MotoClient;
+use crate::route53::record_set;
 
 mod ca;
 mod policy;
@@ -116,6 +118,7 @@ pub struct Fronts {
     /// The cut links: (vantage, region whose front it cannot reach).
     cut: Arc<Mutex<BTreeSet<(String, String)>>>,
     http: reqwest::Client,
+    health: Arc<HealthStatuses>,
 }
 
 impl std::fmt::Debug for Fronts {
@@ -143,7 +146,13 @@ impl Fronts {
             fronts: Arc::default(),
             cut: Arc::default(),
             http: reqwest::Client::new(),
+            health: Arc::default(),
         })
+    }
+
+    /// The health checkers' statuses, by which failover records answer.
+    pub fn health(&self) -> &HealthStatuses {
+        &self.health
     }
 
     /// The CA certificate, PEM, for clients to trust.
@@ -330,7 +339,7 @@ impl Fronts {
 
     /// [`Fronts::resolve`] with every address of the answer, in order.
     pub async fn resolve_all(&self, name: &str) -> Result<Option<Vec<SocketAddr>>> {
-        let Some(target) = alias_target(&self.moto, name).await? else {
+        let Some(target) = alias_target(&self.moto, &self.health, name).await? else {
             return Ok(None);
         };
         match region_of_regional_domain(&target) {
@@ -350,8 +359,13 @@ pub fn region_of_regional_domain(dns_name: &str) -> Option<String> {
 }
 
 /// Follows A alias records (and CNAMEs) in moto from `name` to a name outside
-/// the hosted zones: the alias target DNS name.
-async fn alias_target(moto: &MotoClient, name: &str) -> Result<Option<String>> {
+/// the hosted zones: the alias target DNS name. Of failover records, the one
+/// Route 53 answers with by health ([`HealthStatuses::answering`]).
+async fn alias_target(
+    moto: &MotoClient,
+    health: &HealthStatuses,
+    name: &str,
+) -> Result<Option<String>> {
     let mut current = name.trim_end_matches('.').to_ascii_lowercase();
     for _ in 0..8 {
         let zones = moto.route53_get("/2013-04-01/hostedzone").await?;
@@ -394,19 +408,22 @@ async fn alias_target(moto: &MotoClient, name: &str) -> Result<Option<String>> {
                     .is_some_and(|n| n.trim_end_matches('.').eq_ignore_ascii_case(&current))
             })
             .collect();
-        let next = sets.iter().find_map(|s| match s.child_text("Type") {
-            Some("A") => s
-                .path(&["AliasTarget", "DNSName"])
-                .map(|d| d.text.clone())
-                .or_else(|| {
-                    s.path(&["ResourceRecords", "ResourceRecord", "Value"])
-                        .map(|v| v.text.clone())
-                }),
-            Some("CNAME") => s
-                .path(&["ResourceRecords", "ResourceRecord", "Value"])
-                .map(|v| v.text.clone()),
-            _ => None,
-        });
+        let sets = sets
+            .into_iter()
+            .map(record_set)
+            .collect::<Result<Vec<_>>>()?;
+        let answer = health.answering(&sets.iter().collect::<Vec<_>>());
+        let next = match answer {
+            Some(a) => a
+                .alias
+                .as_ref()
+                .map(|alias| alias.dns_name.clone())
+                .or_else(|| a.values.first().cloned()),
+            None => sets
+                .iter()
+                .find(|s| s.rtype == "CNAME")
+                .and_then(|s| s.values.first().cloned()),
+        };
         match next {
             None => return Ok(None),
             Some(next) => current = next.trim_end_matches('.').to_ascii_lowercase(),
