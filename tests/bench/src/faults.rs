@@ -5,7 +5,23 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::EpochMs;
 use crate::request::{AwsRequest, Protocol};
+
+/// The Route 53 operations that record changes and health checks go
+/// through: the control plane in us-east-1. DNS answers (and the health
+/// checkers' verdicts) are the data plane and go on being served while
+/// these fail ([`Fault::route53_control_plane_down`]).
+pub const ROUTE53_CONTROL_PLANE: &[&str] = &[
+    "ChangeResourceRecordSets",
+    "GetChange",
+    "CreateHealthCheck",
+    "UpdateHealthCheck",
+    "DeleteHealthCheck",
+    "GetHealthCheck",
+    "ListHealthChecks",
+    "GetHealthCheckStatus",
+];
 
 /// What an injected fault does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +71,15 @@ pub struct Fault {
     /// Only this operation.
     #[serde(default)]
     pub operation: Option<String>,
+    /// Only these operations (empty: any).
+    #[serde(default)]
+    pub operations: Vec<String>,
+    /// Only from this time on the bench's clock (ms since the epoch).
+    #[serde(default)]
+    pub from_ms: Option<EpochMs>,
+    /// Only before this time on the bench's clock.
+    #[serde(default)]
+    pub until_ms: Option<EpochMs>,
     /// Only requests signed with this access key id.
     #[serde(default)]
     pub access_key: Option<String>,
@@ -92,6 +117,29 @@ impl Fault {
         self
     }
 
+    /// Only for these operations.
+    pub fn operations(mut self, operations: &[&str]) -> Self {
+        self.operations = operations.iter().map(|o| (*o).to_owned()).collect();
+        self
+    }
+
+    /// Only between `from` (included) and `until` (excluded) on the bench's
+    /// clock, in ms since the epoch.
+    pub fn between(mut self, from: EpochMs, until: EpochMs) -> Self {
+        self.from_ms = Some(from);
+        self.until_ms = Some(until);
+        self
+    }
+
+    /// Route 53's control plane down: record changes, change status and the
+    /// health-check APIs answer with `kind` ([`FaultKind::Unavailable`], or
+    /// [`FaultKind::Drop`] for a time-out), while resolvers keep answering.
+    pub fn route53_control_plane_down(kind: FaultKind) -> Self {
+        Fault::new(kind)
+            .service("route53")
+            .operations(ROUTE53_CONTROL_PLANE)
+    }
+
     /// Only for callers signing with `access_key`.
     pub fn access_key(mut self, access_key: &str) -> Self {
         self.access_key = Some(access_key.to_owned());
@@ -104,11 +152,14 @@ impl Fault {
         self
     }
 
-    /// Whether the rule applies to `request`.
-    pub fn matches(&self, request: &AwsRequest) -> bool {
+    /// Whether the rule applies to `request` at `now` on the bench's clock.
+    pub fn matches(&self, request: &AwsRequest, now: EpochMs) -> bool {
         let is =
             |filter: &Option<String>, value: &str| filter.as_deref().is_none_or(|f| f == value);
         self.times != Some(0)
+            && self.from_ms.is_none_or(|from| now >= from)
+            && self.until_ms.is_none_or(|until| now < until)
+            && (self.operations.is_empty() || self.operations.contains(&request.operation))
             && is(&self.region, &request.region)
             && is(&self.service, &request.service)
             && is(&self.operation, &request.operation)

@@ -401,8 +401,9 @@ async fn serve(
         tokio::time::sleep(latency).await;
     }
     let fault = {
+        let now = state.clock.now_ms();
         let mut faults = lock(&state.faults);
-        faults.iter_mut().find(|f| f.matches(&aws)).map(|f| {
+        faults.iter_mut().find(|f| f.matches(&aws, now)).map(|f| {
             if let Some(times) = f.times.as_mut() {
                 *times -= 1;
             }

@@ -120,6 +120,42 @@ const REST_OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("route53", "GET", "/2013-04-01/change/{}", "GetChange"),
     (
         "route53",
+        "POST",
+        "/2013-04-01/healthcheck",
+        "CreateHealthCheck",
+    ),
+    (
+        "route53",
+        "GET",
+        "/2013-04-01/healthcheck",
+        "ListHealthChecks",
+    ),
+    (
+        "route53",
+        "GET",
+        "/2013-04-01/healthcheck/{}/status",
+        "GetHealthCheckStatus",
+    ),
+    (
+        "route53",
+        "GET",
+        "/2013-04-01/healthcheck/{}",
+        "GetHealthCheck",
+    ),
+    (
+        "route53",
+        "POST",
+        "/2013-04-01/healthcheck/{}",
+        "UpdateHealthCheck",
+    ),
+    (
+        "route53",
+        "DELETE",
+        "/2013-04-01/healthcheck/{}",
+        "DeleteHealthCheck",
+    ),
+    (
+        "route53",
         "GET",
         "/2013-04-01/hostedzone/{}",
         "GetHostedZone",

@@ -299,3 +299,80 @@ async fn the_public_name_answers_from_the_secondary_while_the_primary_is_unhealt
     assert_eq!(resolve(&bench, "client").await?, east);
     Ok(())
 }
+
+/// Route 53's control plane down for a window of the virtual clock: record
+/// changes, change status and the health-check APIs fail, while resolvers
+/// keep answering and the failover pair still moves by health alone; after
+/// the window the same change goes through.
+#[tokio::test]
+async fn with_the_control_plane_down_only_the_data_plane_answers() -> Result<()> {
+    use ResourceRecordSetFailover::{Primary, Secondary};
+    use multiregion_bench::{Clock, Fault, FaultKind};
+    const START: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+    let bench = Bench::start_with_clock(Clock::starting_at(START)).await?;
+    let actor = bench.clock().actor();
+    let client = client(&bench).await;
+    let zone = zone(&client).await?;
+    let check = health_check(&client).await?;
+    let east = bench.fronts().ensure("us-east-1").await?.to_string();
+    let west = bench.fronts().ensure("us-west-2").await?.to_string();
+    let pair = vec![
+        change(
+            ChangeAction::Create,
+            failover("api.example.com", Primary, EAST, Some(&check)),
+        ),
+        change(
+            ChangeAction::Create,
+            failover("api.example.com", Secondary, WEST, None),
+        ),
+    ];
+    apply(&client, &zone, pair)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    bench.proxy().add_fault(
+        Fault::route53_control_plane_down(FaultKind::Unavailable)
+            .between(START + 10_000, START + 70_000),
+    );
+    let other = || {
+        vec![change(
+            ChangeAction::Create,
+            alias("other.example.com", EAST),
+        )]
+    };
+    // Before the window the control plane answers.
+    client
+        .get_health_check()
+        .health_check_id(&check)
+        .send()
+        .await?;
+    actor.sleep(std::time::Duration::from_secs(10)).await;
+    let refused = apply(&client, &zone, other()).await.unwrap_err();
+    assert!(refused.starts_with("ServiceUnavailable"), "{refused}");
+    let status = client
+        .get_health_check()
+        .health_check_id(&check)
+        .send()
+        .await;
+    assert!(status.is_err(), "the health-check API is control plane too");
+    // DNS answers, and health moves the answer.
+    assert_eq!(resolve(&bench, "client").await?, east);
+    bench.fronts().health().set(&check, false);
+    assert_eq!(resolve(&bench, "client").await?, west);
+    // Reads of the records are not in the window's operations.
+    assert_eq!(records(&client, &zone).await?.len(), 2);
+    actor.sleep(std::time::Duration::from_secs(60)).await;
+    apply(&client, &zone, other())
+        .await
+        .map_err(anyhow::Error::msg)?;
+    // The SDK retries a 503; each failed call is there once or more.
+    let mut failed: Vec<String> = bench
+        .proxy()
+        .log()
+        .iter()
+        .filter(|entry| entry.status >= 500)
+        .map(|entry| entry.operation.clone())
+        .collect();
+    failed.dedup();
+    assert_eq!(failed, ["ChangeResourceRecordSets", "GetHealthCheck"]);
+    Ok(())
+}
