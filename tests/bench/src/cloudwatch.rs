@@ -88,7 +88,7 @@ fn form_members(body: &[u8], list: &str) -> Vec<String> {
 }
 
 /// Encodes one `application/x-www-form-urlencoded` value.
-fn form_encode(value: &str) -> String {
+pub(crate) fn form_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {

@@ -22,6 +22,7 @@
 //!
 //! The bench depends on nothing of ours; everyone's tests use it.
 
+pub mod alarm_checks;
 pub mod apigateway;
 pub mod clock;
 pub mod cloudwatch;

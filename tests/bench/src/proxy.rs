@@ -90,6 +90,8 @@ pub(crate) struct State {
     pub(crate) route53: Route53Fidelity,
     pub(crate) fronts: Fronts,
     pub(crate) faults: Mutex<Vec<Fault>>,
+    /// Route 53 health checks on CloudWatch alarms, as AWS keeps them.
+    pub(crate) alarm_checks: crate::alarm_checks::AlarmChecks,
     pub(crate) latency: Mutex<Duration>,
     pub(crate) log: Mutex<Vec<LogEntry>>,
     seq: AtomicU64,
@@ -165,6 +167,7 @@ impl Proxy {
             http: reqwest::Client::new(),
             fronts,
             faults: Mutex::default(),
+            alarm_checks: Default::default(),
             latency: Mutex::default(),
             log: Mutex::default(),
             seq: AtomicU64::new(0),
@@ -304,6 +307,12 @@ impl Proxy {
     /// The data-plane fronts.
     pub fn fronts(&self) -> &Fronts {
         &self.state.fronts
+    }
+
+    /// The health checks on CloudWatch alarms, with Route 53's copy of
+    /// each alarm's definition.
+    pub fn alarm_checks(&self) -> &crate::alarm_checks::AlarmChecks {
+        &self.state.alarm_checks
     }
 }
 
@@ -510,6 +519,31 @@ async fn serve(
         }
     }
 
+    let mut alarm_check = None;
+    if aws.service == "route53" && aws.operation.contains("HealthCheck") {
+        let id = path.split('?').next().unwrap_or_default().split('/').nth(3);
+        let in_use = state.route53.health_check_in_use(id.unwrap_or_default());
+        match state
+            .alarm_checks
+            .before(
+                &state.moto,
+                &aws,
+                &account_of(&parts.headers),
+                &path,
+                &body,
+                in_use,
+            )
+            .await
+        {
+            Ok(pending) => alarm_check = Some(pending),
+            Err((status, headers, text)) => {
+                let code = error_code(status, &http_headers(&headers), text.as_bytes());
+                record(state, &aws, status, code, detail, started);
+                return Ok(answer(status, headers, text));
+            }
+        }
+    }
+
     let mut forward_body = body.clone();
     let mut _zone_guard = None;
     let mut before = Vec::new();
@@ -600,6 +634,19 @@ async fn serve(
                 .changes
                 .record(&String::from_utf8_lossy(&bytes), before),
         ),
+        ("route53", _, 200 | 201) if alarm_check.is_some() => {
+            let pending = alarm_check.take().expect("checked");
+            if aws.operation == "DeleteHealthCheck" {
+                let id = path.split('?').next().unwrap_or_default().split('/').nth(3);
+                state.fronts.health().forget(id.unwrap_or_default());
+            }
+            Bytes::from(state.alarm_checks.after(
+                &aws,
+                &path,
+                pending,
+                &String::from_utf8_lossy(&bytes),
+            ))
+        }
         ("sqs", "SendMessage" | "SendMessageBatch", 200) => {
             state.sent_messages.forwarded(&aws, &body, &bytes);
             bytes

@@ -31,13 +31,50 @@ async fn zone(client: &aws_sdk_route53::Client) -> Result<String> {
     Ok(created.hosted_zone().context("zone")?.id().to_owned())
 }
 
-async fn health_check(client: &aws_sdk_route53::Client) -> Result<String> {
+/// The guard's alarm in us-west-2, on a pinger's Lambda errors.
+async fn guard_alarm(bench: &Bench, name: &str, period: i32) -> Result<()> {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(
+        &multiregion_bench::seed::sdk_config(bench, "us-west-2", "AKIDTEST").await,
+    );
+    cloudwatch
+        .put_metric_alarm()
+        .alarm_name(name)
+        .namespace("AWS/Lambda")
+        .metric_name("Errors")
+        .dimensions(
+            Dimension::builder()
+                .name("FunctionName")
+                .value("mr-guard")
+                .build(),
+        )
+        .statistic(Statistic::Sum)
+        .period(period)
+        .evaluation_periods(3)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// A health check on the alarm `guard` in us-west-2 (made if missing).
+async fn health_check(bench: &Bench, client: &aws_sdk_route53::Client) -> Result<String> {
+    use aws_sdk_route53::types::{AlarmIdentifier, CloudWatchRegion, InsufficientDataHealthStatus};
+    guard_alarm(bench, "guard", 60).await?;
     let created = client
         .create_health_check()
         .caller_reference("guard-east")
         .health_check_config(
             HealthCheckConfig::builder()
                 .r#type(HealthCheckType::CloudwatchMetric)
+                .alarm_identifier(
+                    AlarmIdentifier::builder()
+                        .region(CloudWatchRegion::UsWest2)
+                        .name("guard")
+                        .build()?,
+                )
+                .insufficient_data_health_status(InsufficientDataHealthStatus::Healthy)
                 .build()?,
         )
         .send()
@@ -126,7 +163,7 @@ async fn a_swap_of_failover_roles_keeps_other_names_with_the_same_identifiers() 
     let bench = Bench::start().await?;
     let client = client(&bench).await;
     let zone = zone(&client).await?;
-    let check = health_check(&client).await?;
+    let check = health_check(&bench, &client).await?;
     let pair = |name: &str, primary: &str, secondary: &str| {
         vec![
             change(
@@ -185,7 +222,7 @@ async fn failover_records_are_refused_where_aws_refuses_them() -> Result<()> {
     let bench = Bench::start().await?;
     let client = client(&bench).await;
     let zone = zone(&client).await?;
-    let check = health_check(&client).await?;
+    let check = health_check(&bench, &client).await?;
     apply(
         &client,
         &zone,
@@ -268,7 +305,7 @@ async fn the_public_name_answers_from_the_secondary_while_the_primary_is_unhealt
     let bench = Bench::start().await?;
     let client = client(&bench).await;
     let zone = zone(&client).await?;
-    let check = health_check(&client).await?;
+    let check = health_check(&bench, &client).await?;
     let east = bench.fronts().ensure("us-east-1").await?.to_string();
     let west = bench.fronts().ensure("us-west-2").await?.to_string();
     // The SECONDARY first, so that the first listed is not the answer.
@@ -313,7 +350,7 @@ async fn with_the_control_plane_down_only_the_data_plane_answers() -> Result<()>
     let actor = bench.clock().actor();
     let client = client(&bench).await;
     let zone = zone(&client).await?;
-    let check = health_check(&client).await?;
+    let check = health_check(&bench, &client).await?;
     let east = bench.fronts().ensure("us-east-1").await?.to_string();
     let west = bench.fronts().ensure("us-west-2").await?.to_string();
     let pair = vec![
@@ -374,5 +411,119 @@ async fn with_the_control_plane_down_only_the_data_plane_answers() -> Result<()>
         .collect();
     failed.dedup();
     assert_eq!(failed, ["ChangeResourceRecordSets", "GetHealthCheck"]);
+    Ok(())
+}
+
+/// A health check on an alarm keeps what moto drops (the alarm, the
+/// insufficient-data status) and Route 53's copy of the alarm's definition;
+/// an alarm Route 53 cannot evaluate is refused, and so is the delete of a
+/// health check a record still names.
+#[tokio::test]
+async fn a_health_check_on_an_alarm_keeps_its_alarm_and_its_copy_of_it() -> Result<()> {
+    use aws_sdk_route53::types::{
+        AlarmIdentifier, CloudWatchRegion, InsufficientDataHealthStatus, Statistic,
+    };
+    let bench = Bench::start().await?;
+    let client = client(&bench).await;
+    let zone = zone(&client).await?;
+    let check = health_check(&bench, &client).await?;
+    let read = client
+        .get_health_check()
+        .health_check_id(&check)
+        .send()
+        .await?;
+    let read = read.health_check().context("health check")?;
+    let config = read.health_check_config().context("config")?;
+    let alarm = config.alarm_identifier().context("the alarm is kept")?;
+    assert_eq!(
+        (alarm.region().as_str(), alarm.name()),
+        ("us-west-2", "guard")
+    );
+    assert_eq!(
+        config.insufficient_data_health_status(),
+        Some(&InsufficientDataHealthStatus::Healthy)
+    );
+    let copy = read
+        .cloud_watch_alarm_configuration()
+        .context("Route 53's copy of the alarm")?;
+    assert_eq!(
+        (copy.evaluation_periods(), copy.period(), copy.threshold()),
+        (3, 60, 1.0)
+    );
+    assert_eq!(copy.statistic(), &Statistic::Sum);
+    assert_eq!(copy.dimensions()[0].value(), "mr-guard");
+    let listed = client.list_health_checks().send().await?;
+    assert!(
+        listed.health_checks()[0]
+            .cloud_watch_alarm_configuration()
+            .is_some()
+    );
+
+    // No such alarm, and a high-resolution one.
+    let on = |name: &str| {
+        HealthCheckConfig::builder()
+            .r#type(HealthCheckType::CloudwatchMetric)
+            .alarm_identifier(
+                AlarmIdentifier::builder()
+                    .region(CloudWatchRegion::UsWest2)
+                    .name(name)
+                    .build()
+                    .expect("alarm"),
+            )
+            .build()
+            .expect("config")
+    };
+    let missing = client
+        .create_health_check()
+        .caller_reference("missing")
+        .health_check_config(on("no-such-alarm"))
+        .send()
+        .await;
+    assert!(missing.is_err());
+    guard_alarm(&bench, "fast", 10).await?;
+    let fast = client
+        .create_health_check()
+        .caller_reference("fast")
+        .health_check_config(on("fast"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        fast.into_service_error()
+            .message()
+            .unwrap_or_default()
+            .contains("high-resolution")
+    );
+
+    // A record names it: the delete is refused until the record is gone.
+    let primary = failover(
+        "api.example.com",
+        ResourceRecordSetFailover::Primary,
+        EAST,
+        Some(&check),
+    );
+    apply(
+        &client,
+        &zone,
+        vec![change(ChangeAction::Create, primary.clone())],
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
+    let in_use = client
+        .delete_health_check()
+        .health_check_id(&check)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(in_use.into_service_error().code(), Some("HealthCheckInUse"));
+    apply(&client, &zone, vec![change(ChangeAction::Delete, primary)])
+        .await
+        .map_err(anyhow::Error::msg)?;
+    client
+        .delete_health_check()
+        .health_check_id(&check)
+        .send()
+        .await?;
+    assert!(bench.proxy().alarm_checks().get(&check).is_none());
     Ok(())
 }
