@@ -24,6 +24,7 @@
 
 pub mod alarm;
 pub mod gameday;
+pub mod health_check;
 pub mod inventory;
 pub mod lambda;
 pub mod outage;
