@@ -40,6 +40,7 @@ pub mod quotas;
 pub mod recording;
 pub mod request;
 pub mod route53;
+pub mod route53_rate;
 pub mod seed;
 pub mod sqs;
 mod states;
@@ -186,6 +187,7 @@ impl Bench {
         self.proxy.flush_dns();
         self.proxy.clear_log();
         self.proxy.clear_alarm_actions();
+        self.proxy.set_route53_rate(false, None);
         Ok(())
     }
 

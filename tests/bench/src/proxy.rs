@@ -102,6 +102,7 @@ pub(crate) struct State {
     alarms: AlarmTimes,
     alarm_actions: AlarmActions,
     quotas: Quotas,
+    route53_rate: crate::route53_rate::Route53Rate,
     domain_updates: crate::apigateway::DomainUpdates,
     pub(crate) deleting_state_machines: crate::states::Lingering,
     sent_messages: crate::sqs::SentMessages,
@@ -160,6 +161,7 @@ impl Proxy {
             sent_messages: crate::sqs::SentMessages::new(clock.clone()),
             recorder: Default::default(),
             quotas: Quotas::default(),
+            route53_rate: Default::default(),
             deleting_state_machines: Default::default(),
             domain_updates: Default::default(),
             clock,
@@ -257,6 +259,13 @@ impl Proxy {
             *count = 0;
             *generation += 1;
         });
+    }
+
+    /// Enforces Route 53's five requests per second per account (see
+    /// [`crate::route53_rate`]) for every caller or only `access_key`, or
+    /// stops (`enforce` false).
+    pub fn set_route53_rate(&self, enforce: bool, access_key: Option<&str>) {
+        self.state.route53_rate.set(enforce, access_key);
     }
 
     /// Enforces API Gateway's fixed control-plane quotas at a scale of
@@ -441,6 +450,20 @@ async fn serve(
             record(state, &aws, status, format!("fault:{code}"), None, started);
             return Ok(answer(status, headers, text));
         }
+    }
+
+    let rate_now = match state.clock.is_virtual() {
+        true => state.clock.now_ms() + state.epoch.elapsed().as_millis() as i64,
+        false => state.clock.now_ms(),
+    };
+    if let Some((status, headers, text)) = state.route53_rate.check(&aws, rate_now) {
+        let code = error_code(status, &http_headers(&headers), text.as_bytes());
+        let detail = Some(format!(
+            "{} requests per second per account",
+            crate::route53_rate::REQUESTS_PER_SECOND
+        ));
+        record(state, &aws, status, code, detail, started);
+        return Ok(answer(status, headers, text));
     }
 
     if aws.service == "apigateway" {

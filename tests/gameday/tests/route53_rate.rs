@@ -1,0 +1,63 @@
+//! What the runtime asks Route 53's API (five requests per second per
+//! account, shared by every pair in it): nothing in a steady hour, with
+//! the rate enforced, and the calls of one failover, measured through the
+//! proxy. (A failover with the rate enforced does not finish yet on the
+//! virtual clock: see the game day's notes in the README.)
+
+mod common;
+
+use anyhow::Result;
+use common::{START, minutes, swaps};
+use multiregion_bench::proxy::LogEntry;
+use multiregion_gameday::runtime::{EAST, Options, WEST};
+use multiregion_gameday::{GameDay, Outage};
+
+/// The runtime's Route 53 API calls in the log (not the harness's).
+fn route53_calls(game: &GameDay) -> Vec<LogEntry> {
+    let keys = [
+        multiregion_gameday::runtime::access_key(EAST),
+        multiregion_gameday::runtime::access_key(WEST),
+    ];
+    game.runtime
+        .aws_log()
+        .into_iter()
+        .filter(|e| e.service == "route53" && keys.contains(&e.access_key))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_steady_pair_asks_route53_nothing_and_a_failover_asks_it_little() -> Result<()> {
+    let options = Options::virtual_at(START);
+    let mut game = GameDay::settled(options).await?;
+    game.runtime.bench.proxy().set_route53_rate(true, None);
+    game.runtime.bench.proxy().clear_log();
+    // An hour with both regions up: four of the active's standby probes
+    // and sixty of the standby's probes of the public name.
+    game.run_for(minutes(60)).await?;
+    let steady = route53_calls(&game);
+    println!("REPORT route53 steady calls_per_hour={}", steady.len());
+    assert_eq!(
+        steady
+            .iter()
+            .map(|e| e.operation.as_str())
+            .collect::<Vec<_>>(),
+        Vec::<&str>::new(),
+        "roles come from the data plane, not from Route 53's API"
+    );
+
+    game.runtime.bench.proxy().set_route53_rate(false, None);
+    game.runtime.bench.proxy().clear_log();
+    game.outage(EAST, Outage::data_plane()).await?;
+    game.run_for(minutes(10)).await?;
+    assert_eq!(swaps(&game), 1);
+    let failover = route53_calls(&game);
+    let mut operations: Vec<&str> = failover.iter().map(|e| e.operation.as_str()).collect();
+    operations.sort();
+    operations.dedup();
+    println!(
+        "REPORT route53 failover calls={} operations={operations:?}",
+        failover.len()
+    );
+    assert!(operations.contains(&"ChangeResourceRecordSets"));
+    Ok(())
+}
