@@ -94,3 +94,37 @@ async fn a_certificate_change_updates_both_domains_of_a_region_within_the_quota(
     assert_eq!(world.throttled(), Vec::<String>::new(), "destroy");
     Ok(())
 }
+
+/// Route 53 allows five requests per second per account, shared by every
+/// pair in it. A plan of one pair (its refresh), with the rate enforced on
+/// the provider's calls, succeeds, and the proxy counts what it asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_of_a_pair_succeeds_under_route53s_rate() -> Result<()> {
+    let world = World::new().await?;
+    let workdir = world.workdir()?;
+    Config::managed(&world).write(&workdir)?;
+    workdir.apply().await?;
+    world
+        .bench
+        .proxy()
+        .set_route53_rate(true, Some(multiregion_bench::ACCESS_KEY));
+    world.bench.proxy().clear_log();
+    // A plan refreshes first; it finds nothing to change.
+    workdir.plan(&[]).await?.expect(0)?;
+    let route53: Vec<String> = world
+        .bench
+        .proxy()
+        .log()
+        .iter()
+        .filter(|e| e.service == "route53" && e.access_key == multiregion_bench::ACCESS_KEY)
+        .map(|e| format!("{} {}", e.operation, e.outcome))
+        .collect();
+    let throttled = route53.iter().filter(|c| c.ends_with("Throttling")).count();
+    println!(
+        "REPORT route53 refresh_calls={} throttled={throttled}: {route53:?}",
+        route53.len()
+    );
+    assert!(!route53.is_empty(), "a refresh reads the records");
+    workdir.destroy().await?;
+    Ok(())
+}
