@@ -4,13 +4,13 @@
 use anyhow::{Context, Result};
 use aws_sdk_route53::error::ProvideErrorMetadata;
 use aws_sdk_route53::types::{
-    Change, ChangeAction, ChangeBatch, HealthCheckConfig, HealthCheckType, ResourceRecordSet,
+    Change, ChangeAction, HealthCheckConfig, HealthCheckType, ResourceRecordSet,
     ResourceRecordSetFailover,
 };
 use multiregion_bench::Bench;
 
 mod common;
-use common::{alias, change};
+use common::{alias, apply, change, zone};
 
 const EAST: &str = "d-east.execute-api.us-east-1.amazonaws.com";
 const WEST: &str = "d-west.execute-api.us-west-2.amazonaws.com";
@@ -19,16 +19,6 @@ async fn client(bench: &Bench) -> aws_sdk_route53::Client {
     aws_sdk_route53::Client::new(
         &multiregion_bench::seed::sdk_config(bench, "us-east-1", "AKIDTEST").await,
     )
-}
-
-async fn zone(client: &aws_sdk_route53::Client) -> Result<String> {
-    let created = client
-        .create_hosted_zone()
-        .name("example.com")
-        .caller_reference("failover-records")
-        .send()
-        .await?;
-    Ok(created.hosted_zone().context("zone")?.id().to_owned())
 }
 
 /// The guard's alarm in us-west-2, on a pinger's Lambda errors.
@@ -98,33 +88,6 @@ fn failover(
     set.failover = Some(kind);
     set.health_check_id = check.map(str::to_owned);
     set
-}
-
-async fn apply(
-    client: &aws_sdk_route53::Client,
-    zone: &str,
-    changes: Vec<Change>,
-) -> Result<(), String> {
-    client
-        .change_resource_record_sets()
-        .hosted_zone_id(zone)
-        .change_batch(
-            ChangeBatch::builder()
-                .set_changes(Some(changes))
-                .build()
-                .expect("batch"),
-        )
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            let service = e.into_service_error();
-            format!(
-                "{}: {}",
-                service.code().unwrap_or("?"),
-                service.message().unwrap_or("?")
-            )
-        })
 }
 
 /// (name, set identifier, failover, target, health check) of every A record.

@@ -6,53 +6,15 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
 use aws_sdk_route53::types::{
-    Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+    ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
 };
 use multiregion_bench::{Bench, Fault, FaultKind};
 
 mod common;
-use common::{alias, change};
+use common::{alias, apply, change, zone};
 
 async fn sdk(bench: &Bench, region: &str) -> SdkConfig {
     multiregion_bench::seed::sdk_config(bench, region, "AKIDTEST").await
-}
-
-async fn zone(client: &aws_sdk_route53::Client) -> Result<String> {
-    let created = client
-        .create_hosted_zone()
-        .name("example.com")
-        .caller_reference("fidelity")
-        .send()
-        .await?;
-    Ok(created.hosted_zone().context("zone")?.id().to_owned())
-}
-
-async fn apply(
-    client: &aws_sdk_route53::Client,
-    zone: &str,
-    changes: Vec<Change>,
-) -> Result<(), String> {
-    client
-        .change_resource_record_sets()
-        .hosted_zone_id(zone)
-        .change_batch(
-            ChangeBatch::builder()
-                .set_changes(Some(changes))
-                .build()
-                .expect("batch"),
-        )
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            use aws_sdk_route53::error::ProvideErrorMetadata;
-            let service = e.into_service_error();
-            format!(
-                "{}: {}",
-                service.code().unwrap_or("?"),
-                service.message().unwrap_or("?")
-            )
-        })
 }
 
 async fn targets_at(
