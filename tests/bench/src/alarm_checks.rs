@@ -190,7 +190,7 @@ async fn configuration(
 }
 
 /// The health check id in a path `/2013-04-01/healthcheck/<id>[/...]`.
-fn id_in(path: &str) -> &str {
+pub fn id_in(path: &str) -> &str {
     path.split('?')
         .next()
         .unwrap_or_default()

@@ -544,8 +544,9 @@ async fn serve(
 
     let mut alarm_check = None;
     if aws.service == "route53" && aws.operation.contains("HealthCheck") {
-        let id = path.split('?').next().unwrap_or_default().split('/').nth(3);
-        let in_use = state.route53.health_check_in_use(id.unwrap_or_default());
+        let in_use = state
+            .route53
+            .health_check_in_use(crate::alarm_checks::id_in(&path));
         match state
             .alarm_checks
             .before(
@@ -660,8 +661,10 @@ async fn serve(
         ("route53", _, 200 | 201) if alarm_check.is_some() => {
             let pending = alarm_check.take().expect("checked");
             if aws.operation == "DeleteHealthCheck" {
-                let id = path.split('?').next().unwrap_or_default().split('/').nth(3);
-                state.fronts.health().forget(id.unwrap_or_default());
+                state
+                    .fronts
+                    .health()
+                    .forget(crate::alarm_checks::id_in(&path));
             }
             Bytes::from(state.alarm_checks.after(
                 &aws,

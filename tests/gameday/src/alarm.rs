@@ -77,7 +77,10 @@ fn breaches(alarm: &MetricAlarm, value: f64) -> Result<bool> {
 }
 
 /// The statistic of a `GetMetricStatistics` datapoint.
-fn statistic(point: &aws_sdk_cloudwatch::types::Datapoint, statistic: &Statistic) -> Option<f64> {
+pub(crate) fn statistic(
+    point: &aws_sdk_cloudwatch::types::Datapoint,
+    statistic: &Statistic,
+) -> Option<f64> {
     match statistic {
         Statistic::Sum => point.sum(),
         Statistic::Average => point.average(),

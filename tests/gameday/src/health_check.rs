@@ -191,13 +191,7 @@ async fn window(
                     p.timestamp()
                         .is_some_and(|t| t.to_millis().ok() == Some(period_start))
                 })
-                .find_map(|p| match statistic {
-                    Statistic::Sum => p.sum(),
-                    Statistic::Average => p.average(),
-                    Statistic::Maximum => p.maximum(),
-                    Statistic::Minimum => p.minimum(),
-                    _ => p.sample_count(),
-                })
+                .find_map(|p| crate::alarm::statistic(p, &statistic))
         })
         .collect())
 }
