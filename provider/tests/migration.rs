@@ -243,18 +243,7 @@ async fn one_apply_deletes_what_the_older_runtime_left_and_destroy_leaves_nothin
     // One apply converges (apply_converged: the next plan is empty), and
     // deletes every piece of the older runtime.
     apply_converged(&workdir).await?;
-    for region in [EAST, WEST] {
-        assert_eq!(
-            older_left(&world, region).await?,
-            Vec::<String>::new(),
-            "{region}"
-        );
-        assert_eq!(
-            alarm_actions(&world, region).await?,
-            [arn("sns", region, "mr-orders-notify")],
-            "{region}: the alarm notifies the region's notification topic"
-        );
-    }
+    assert_only_the_new_runtime(&world).await?;
     // The older pause is carried over as the automation tag, and the
     // armed region stays armed.
     assert_eq!(
@@ -273,4 +262,22 @@ async fn one_apply_deletes_what_the_older_runtime_left_and_destroy_leaves_nothin
     plant_older_runtime(&world, EAST, true).await?;
     plant_older_runtime(&world, WEST, true).await?;
     destroy_and_sweep(&world, &workdir).await
+}
+
+/// In both regions nothing of the older runtime is left, and the alarm
+/// notifies the region's notification topic.
+async fn assert_only_the_new_runtime(world: &World) -> Result<()> {
+    for region in [EAST, WEST] {
+        assert_eq!(
+            older_left(&world, region).await?,
+            Vec::<String>::new(),
+            "{region}"
+        );
+        assert_eq!(
+            alarm_actions(&world, region).await?,
+            [arn("sns", region, "mr-orders-notify")],
+            "{region}: the alarm notifies the region's notification topic"
+        );
+    }
+    Ok(())
 }
