@@ -269,12 +269,12 @@ async fn one_apply_deletes_what_the_older_runtime_left_and_destroy_leaves_nothin
 async fn assert_only_the_new_runtime(world: &World) -> Result<()> {
     for region in [EAST, WEST] {
         assert_eq!(
-            older_left(&world, region).await?,
+            older_left(world, region).await?,
             Vec::<String>::new(),
             "{region}"
         );
         assert_eq!(
-            alarm_actions(&world, region).await?,
+            alarm_actions(world, region).await?,
             [arn("sns", region, "mr-orders-notify")],
             "{region}: the alarm notifies the region's notification topic"
         );
