@@ -247,23 +247,40 @@ pub enum ReadError {
     Route53(#[from] Route53Error),
 }
 
-/// The record sets of the given types at exactly `name`.
-async fn list_at(
+/// Where a name sorts in a ListResourceRecordSets listing: "in ASCII order",
+/// "first by DNS name with the labels reversed, for example: com.example.www.",
+/// the trailing dot included (Route 53 API Reference, ListResourceRecordSets,
+/// <https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListResourceRecordSets.html>).
+/// So `api-x.example.com` sorts before `api.example.com`, and every name
+/// under `api.example.com` right after it. (moto compares without the
+/// trailing dot and lists `api-x` between them; a listing bounded by this key
+/// reads correctly in either order.)
+fn listing_key(name: &str) -> String {
+    let name = normalize_dns_name(name);
+    let mut key = name.rsplit('.').collect::<Vec<_>>().join(".");
+    key.push('.');
+    key
+}
+
+/// Lists the zone from `start` in Route 53's order and hands each record set
+/// to `keep` until the listing passes the name `last`: one call when
+/// everything from `start` to `last` fits in a page.
+async fn list_through(
     client: &Client,
     zone_id: &str,
-    name: &str,
-    types: &[RrType],
-) -> Result<Vec<ResourceRecordSet>, ReadError> {
-    let wanted = normalize_dns_name(name);
-    let mut found = Vec::new();
-    let mut start: Option<(String, Option<RrType>, Option<String>)> = None;
+    start: &str,
+    last: &str,
+    mut keep: impl FnMut(&ResourceRecordSet),
+) -> Result<(), ReadError> {
+    let last = listing_key(last);
+    let mut from: Option<(String, Option<RrType>, Option<String>)> = None;
     loop {
         let mut request = client
             .list_resource_record_sets()
             .hosted_zone_id(zone_id)
-            .max_items(20);
-        request = match &start {
-            None => request.start_record_name(format!("{wanted}.")),
+            .max_items(100);
+        request = match &from {
+            None => request.start_record_name(format!("{}.", normalize_dns_name(start))),
             Some((name, rr_type, identifier)) => request
                 .start_record_name(name)
                 .set_start_record_type(rr_type.clone())
@@ -276,21 +293,16 @@ async fn list_at(
                 ReadError::Route53(classify("ListResourceRecordSets", e))
             }
         })?;
-        // The listing starts at `wanted`, so the first other name ends it.
-        let mut past_name = false;
         for set in page.resource_record_sets() {
-            if normalize_dns_name(set.name()) != wanted {
-                past_name = true;
-                break;
+            if listing_key(set.name()) > last {
+                return Ok(());
             }
-            if types.contains(set.r#type()) {
-                found.push(set.clone());
-            }
+            keep(set);
         }
-        if past_name || !page.is_truncated() {
-            return Ok(found);
+        if !page.is_truncated() {
+            return Ok(());
         }
-        start = Some((
+        from = Some((
             page.next_record_name().unwrap_or_default().to_owned(),
             page.next_record_type().cloned(),
             page.next_record_identifier().map(str::to_owned),
@@ -298,19 +310,61 @@ async fn list_at(
     }
 }
 
-/// Reads the two names and the ledger, concurrently.
-pub async fn read_snapshot(client: &Client, pair: &Pair) -> Result<DnsSnapshot, ReadError> {
-    let address_types = [RrType::A, RrType::Aaaa, RrType::Cname];
+const ADDRESS_TYPES: [RrType; 3] = [RrType::A, RrType::Aaaa, RrType::Cname];
+
+/// The record sets of the given types at exactly `name`.
+async fn list_at(
+    client: &Client,
+    zone_id: &str,
+    name: &str,
+    types: &[RrType],
+) -> Result<Vec<ResourceRecordSet>, ReadError> {
+    let wanted = normalize_dns_name(name);
+    let mut found = Vec::new();
+    list_through(client, zone_id, name, name, |set| {
+        if normalize_dns_name(set.name()) == wanted && types.contains(set.r#type()) {
+            found.push(set.clone());
+        }
+    })
+    .await?;
+    Ok(found)
+}
+
+/// The active name's address records and the ledger's TXT record, in one
+/// listing: the ledger's name is under the active name, so it sorts right
+/// after it, and only the names under the active name lie between them.
+async fn list_active_and_ledger(
+    client: &Client,
+    pair: &Pair,
+) -> Result<(Vec<ResourceRecordSet>, Vec<ResourceRecordSet>), ReadError> {
+    let active_name = normalize_dns_name(&pair.active_name);
     let ledger_name = pair.ledger_name();
-    let (active, standby, ledger) = tokio::join!(
-        list_at(client, pair.zone_id(), &pair.active_name, &address_types),
-        list_at(client, pair.zone_id(), &pair.standby_name, &address_types),
-        list_at(client, pair.zone_id(), &ledger_name, &[RrType::Txt]),
+    let (mut active, mut ledger) = (Vec::new(), Vec::new());
+    list_through(client, pair.zone_id(), &active_name, &ledger_name, |set| {
+        let name = normalize_dns_name(set.name());
+        if name == active_name && ADDRESS_TYPES.contains(set.r#type()) {
+            active.push(set.clone());
+        } else if name == ledger_name && set.r#type() == &RrType::Txt {
+            ledger.push(set.clone());
+        }
+    })
+    .await?;
+    Ok((active, ledger))
+}
+
+/// Reads the two names and the ledger: two listings, at once. Route 53
+/// allows five requests per second per account, shared by every pair in it,
+/// so each read counts.
+pub async fn read_snapshot(client: &Client, pair: &Pair) -> Result<DnsSnapshot, ReadError> {
+    let (active, standby) = tokio::join!(
+        list_active_and_ledger(client, pair),
+        list_at(client, pair.zone_id(), &pair.standby_name, &ADDRESS_TYPES),
     );
+    let (active, ledger) = active?;
     Ok(DnsSnapshot {
-        active: active?,
+        active,
         standby: standby?,
-        ledger: ledger?,
+        ledger,
     })
 }
 
