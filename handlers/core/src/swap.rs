@@ -252,25 +252,40 @@ pub async fn submit(
         .unwrap_or_default())
 }
 
-/// One attempt: read, decide, submit.
-async fn attempt(
+/// Makes `request.target` active from a read the caller has just made: one
+/// attempt, without reading again. The batch DELETEs exactly what `snapshot`
+/// holds, so if the records changed since the read (another swap, a person,
+/// Terraform), Route 53 refuses the whole batch and this returns
+/// [`Route53Error::Conflict`]: a stale read can lose, never overwrite. Route
+/// 53 allows five requests per second per account, so a caller that has
+/// read the records to decide (the state machine's swap step) saves the
+/// second read.
+pub async fn swap_from(
     client: &Client,
     pair: &Pair,
     request: &SwapRequest,
-) -> Result<Result<(String, Ledger, Option<Region>), ActiveView>, SwapError> {
-    let (snapshot, view) = read_active(client, pair).await?;
-    match plan_swap(pair, &snapshot, &view, request)? {
-        SwapPlan::AlreadyActive => Ok(Err(view)),
+    snapshot: &DnsSnapshot,
+    view: &ActiveView,
+) -> Result<SwapOutcome, SwapError> {
+    match plan_swap(pair, snapshot, view, request)? {
+        SwapPlan::AlreadyActive => Ok(SwapOutcome::AlreadyActive(view.clone())),
         SwapPlan::Changes { changes, ledger } => {
             let comment = format!("multiregion swap to {}: {}", request.target, ledger);
             let change_id = submit(client, pair, changes, &comment).await?;
-            Ok(Ok((change_id, ledger, view.active_region)))
+            tracing::info!(target = %request.target, %change_id, %ledger, "swapped");
+            Ok(SwapOutcome::Swapped {
+                change_id,
+                ledger,
+                from: view.active_region.clone(),
+                attempts: 1,
+            })
         }
     }
 }
 
 /// Makes `request.target` active with one compare-and-swap. The one
-/// implementation of "swap", used by the state machine and by Terraform.
+/// implementation of "swap", used by the state machine (through
+/// [`swap_from`], on the read it decided with) and by Terraform.
 ///
 /// Each attempt re-reads. Throttling is retried per `policy`; a conflict is
 /// returned at once: the caller decides whether to re-check health and try
@@ -285,10 +300,17 @@ pub async fn swap(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        match attempt(client, pair, request).await {
-            Ok(Err(view)) => return Ok(SwapOutcome::AlreadyActive(view)),
-            Ok(Ok((change_id, ledger, from))) => {
-                tracing::info!(target = %request.target, %change_id, %ledger, attempts, "swapped");
+        let outcome = match read_active(client, pair).await {
+            Ok((snapshot, view)) => swap_from(client, pair, request, &snapshot, &view).await,
+            Err(error) => Err(error.into()),
+        };
+        match outcome {
+            Ok(SwapOutcome::Swapped {
+                change_id,
+                ledger,
+                from,
+                ..
+            }) => {
                 return Ok(SwapOutcome::Swapped {
                     change_id,
                     ledger,
@@ -296,6 +318,7 @@ pub async fn swap(
                     attempts,
                 });
             }
+            Ok(already) => return Ok(already),
             Err(error) if error.is_throttled() && attempts < policy.max_attempts => {
                 tracing::warn!(%error, attempts, ?delay, "throttled, retrying the swap");
                 tokio::time::sleep(delay).await;

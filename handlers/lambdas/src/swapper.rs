@@ -11,11 +11,13 @@
 //!   passed since the last swap that moved traffic (`Cooldown`) and
 //!   automation must be on in this region (`Paused`). A person's manual
 //!   start has decided both already.
-//! - `swap`: read again; if the target is already active, a no-op (the
-//!   loser of a race ends here); else probe the active name and abort if it
-//!   answers from the active region (`ActiveStillHealthy`); then the core's
-//!   compare-and-swap with ONE attempt (a lost race is `Conflict`, throttling
-//!   is `Retryable.Throttled`: the state machine retries, visibly).
+//! - `swap`: read again (once: Route 53 allows five requests per second per
+//!   account); if the target is already active, a no-op (the loser of a race
+//!   ends here); else probe the active name and abort if it answers from the
+//!   active region (`ActiveStillHealthy`); then the core's compare-and-swap
+//!   on that read, ONE attempt (a change since the read or a lost race is
+//!   `Conflict`, throttling is `Retryable.Throttled`: the state machine
+//!   retries, visibly).
 //! - `check_insync`: one `GetChange` poll.
 //! - `verify`: the public name answers from the target (`NotServing`).
 //! - `hold`: the failover cannot be made now: count the hold and choose the
@@ -35,7 +37,7 @@ use multiregion_core::statemachine::protocol::{
     StepRequest, SwapState, SwapStatus, TargetCheck, Verified, errors,
 };
 use multiregion_core::swap::{
-    RetryPolicy, SwapOutcome, SwapPlan, SwapRequest, change_status, plan_swap, swap,
+    SwapOutcome, SwapPlan, SwapRequest, change_status, plan_swap, swap_from,
 };
 use serde_json::Value;
 
@@ -289,7 +291,9 @@ impl<P: Probe> Swapper<P> {
         {
             return Err(HandlerError::ActiveStillHealthy(active.describe()));
         }
-        match swap(&self.route53, &pair, &swap_request, RetryPolicy::ONCE).await? {
+        // On the read above: the batch deletes exactly what it read, so a
+        // change since (during the probe) makes it a `Conflict`.
+        match swap_from(&self.route53, &pair, &swap_request, &snapshot, &view).await? {
             SwapOutcome::AlreadyActive(view) => Ok(already(&view)),
             SwapOutcome::Swapped {
                 change_id,
