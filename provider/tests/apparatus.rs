@@ -594,3 +594,75 @@ async fn the_records_exist_before_the_schedule_starts_the_probes() -> Result<()>
     destroy_and_sweep(&world, &workdir).await?;
     Ok(())
 }
+
+/// A notification topic of the user's, encrypted with a customer managed
+/// KMS key: the plan says what the key's policy must allow CloudWatch (the
+/// paging alarm publishes as CloudWatch), the notifier's role of that region
+/// is granted the key through SNS only, and no other role gets it. Destroy
+/// leaves the user's topic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_under_a_customer_key_grants_the_key_to_its_notifier_only() -> Result<()> {
+    let world = World::new().await?;
+    let key = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let sns = aws_sdk_sns::Client::new(&world.sdk(WEST).await);
+    let topic = sns
+        .create_topic()
+        .name("pager")
+        .attributes("KmsMasterKeyId", key)
+        .send()
+        .await?
+        .topic_arn()
+        .unwrap_or_default()
+        .to_owned();
+    let workdir = world.workdir()?;
+    let mut config = Config::managed(&world);
+    config.package = Some(package_dir()?);
+    config.extra_secondary = format!("    notification_topic_arn = \"{topic}\"\n");
+    config.write(&workdir)?;
+    // Exit code 2: a plan with changes (the resource is to be created).
+    let plan = workdir.plan(&[]).await?.expect(2)?;
+    let text = squash(&plan.text());
+    assert!(
+        text.contains("The notification topic is encrypted with a KMS key")
+            && text.contains("cloudwatch.amazonaws.com"),
+        "{text}"
+    );
+    apply_converged(&workdir).await?;
+
+    let policies = policies(&world).await?;
+    let granted: Vec<&String> = policies
+        .iter()
+        .filter(|(_, document)| document.contains("kms:"))
+        .map(|(role, _)| role)
+        .collect();
+    assert_eq!(granted, ["mr-orders-notifier-us-west-2"], "{policies:#?}");
+    let (_, document) = policies
+        .iter()
+        .find(|(role, _)| role == "mr-orders-notifier-us-west-2")
+        .context("no notifier role in us-west-2")?;
+    let policy: serde_json::Value = serde_json::from_str(document)?;
+    let statement = policy["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["Sid"] == "EncryptOutcome")
+        .context("no key statement")?;
+    assert_eq!(statement["Resource"], key);
+    assert_eq!(
+        statement["Action"],
+        serde_json::json!(["kms:GenerateDataKey", "kms:Decrypt"])
+    );
+    assert_eq!(
+        statement["Condition"]["StringEquals"]["kms:ViaService"],
+        "sns.us-west-2.amazonaws.com"
+    );
+    let findings = parliament(document)?;
+    assert!(findings.trim().is_empty(), "{findings}\n{document}");
+
+    workdir.destroy().await?;
+    let kept = sns.get_topic_attributes().topic_arn(&topic).send().await;
+    assert!(kept.is_ok(), "destroy deleted the user's topic: {kept:?}");
+    sns.delete_topic().topic_arn(&topic).send().await?;
+    assert_eq!(world.sweep().await?, Vec::<String>::new());
+    Ok(())
+}

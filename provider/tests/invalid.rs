@@ -52,6 +52,27 @@ async fn invalid_configurations_are_refused_with_a_path_and_nothing_is_created()
     .await?;
     let narrow_certificate = narrow.certificates[EAST].clone();
     let edge_api = world.existing_api(WEST, EndpointType::Edge).await?;
+    // Notification topics of the user's, encrypted with keys the paging
+    // alarm or the notifier's role cannot use.
+    let sns = aws_sdk_sns::Client::new(&world.sdk(WEST).await);
+    let mut encrypted = Vec::new();
+    for (name, key) in [
+        ("pager-aws-managed", "alias/aws/sns"),
+        ("pager-by-alias", "alias/pager"),
+    ] {
+        let topic = sns
+            .create_topic()
+            .name(name)
+            .attributes("KmsMasterKeyId", key)
+            .send()
+            .await?;
+        encrypted.push(topic.topic_arn().unwrap_or_default().to_owned());
+    }
+    let topic = |arn: String| {
+        move |c: &mut Config| {
+            c.extra_secondary = format!("    notification_topic_arn = \"{arn}\"\n");
+        }
+    };
     let baseline = world.sweep().await?;
     world.bench.proxy().clear_log();
 
@@ -133,6 +154,26 @@ async fn invalid_configurations_are_refused_with_a_path_and_nothing_is_created()
             Box::new(|c| c.name = "Orders_API".into()),
             "name",
             "Invalid name",
+        ),
+        (
+            "notification topic that does not exist",
+            Box::new(topic(format!(
+                "arn:aws:sns:{WEST}:123456789012:no-such-topic"
+            ))),
+            "secondary.notification_topic_arn",
+            "There is no SNS topic",
+        ),
+        (
+            "notification topic under the AWS managed key",
+            Box::new(topic(encrypted[0].clone())),
+            "secondary.notification_topic_arn",
+            "cloudwatch.amazonaws.com",
+        ),
+        (
+            "notification topic whose key is named by an alias",
+            Box::new(topic(encrypted[1].clone())),
+            "secondary.notification_topic_arn",
+            "aws kms describe-key --key-id alias/pager",
         ),
         (
             "zone that does not exist",

@@ -4,14 +4,19 @@
 //! plan when the values are known, and again at apply before anything is
 //! created. Only Get/Describe calls.
 //!
+//! A notification topic of the user's exists, and is not encrypted with a key
+//! the paging alarm or the notifier cannot use.
+//!
 //! They also find what a plan should warn of: an injected health route
-//! redeploys an adopted API's working copy, and an adopted API's resource
-//! policy or web ACL applies to the probes.
+//! redeploys an adopted API's working copy, an adopted API's resource
+//! policy or web ACL applies to the probes, and a topic's KMS key must let
+//! CloudWatch publish.
 
 use aws_sdk_acm::types::CertificateStatus;
 use multiregion_core::naming::{default_standby_domain, normalize_dns_name};
 use tf_provider::{AttributePath, Diagnostics};
 
+use super::apparatus::topic_key::{self, AWS_MANAGED_ALIAS, DOCS, TopicKey};
 use super::validate::{ApiSource, HealthRoute, RegionSpec, Spec};
 use crate::provider::Shared;
 
@@ -309,6 +314,68 @@ async fn check_adopted_api(
     }
 }
 
+/// A topic the user gave must exist, and its encryption must let both the
+/// notifier and the paging alarm (CloudWatch) publish to it
+/// ([`topic_key`]).
+async fn check_notification_topic(
+    shared: &Shared,
+    region: &RegionSpec,
+    diags: &mut Diagnostics,
+    warnings: &mut Vec<(String, String)>,
+) {
+    let Some(topic) = &region.notification_topic_arn else {
+        return;
+    };
+    let path = region.path("notification_topic_arn");
+    let sns = shared.clients.region(&region.region).await.sns;
+    let key = match topic_key::read(&sns, topic).await {
+        Ok(key) => key,
+        Err(e) => {
+            use aws_sdk_sns::error::ProvideErrorMetadata;
+            let detail = match e.as_service_error() {
+                Some(s) if s.code() == Some("NotFound") => format!(
+                    "There is no SNS topic {topic} in {}; create it there, or leave {}.notification_topic_arn unset and subscribe to the topic the resource creates.",
+                    region.region, region.block
+                ),
+                _ => format!(
+                    "Reading topic {topic} failed: {}",
+                    super::sdk_error::sdk_message(&e)
+                ),
+            };
+            diags.error("Notification topic not usable", detail, path);
+            return;
+        }
+    };
+    match key {
+        None => {}
+        Some(TopicKey::AwsManaged) => diags.error(
+            "Notification topic encrypted with the AWS managed key",
+            format!(
+                "{topic} is encrypted with {AWS_MANAGED_ALIAS}. The paging alarm publishes to it as CloudWatch, and that key's policy cannot be changed to let CloudWatch use it: every page would be lost. \
+                 Encrypt the topic with a customer managed key whose key policy allows the service principal cloudwatch.amazonaws.com kms:GenerateDataKey* and kms:Decrypt, or turn its encryption off. See {DOCS}."
+            ),
+            path,
+        ),
+        Some(TopicKey::Alias(alias)) => diags.error(
+            "Notification topic's key is named by an alias",
+            format!(
+                "{topic} names its KMS key by the alias {alias}. The notifier's role is granted the key by its exact ARN, and a grant cannot be scoped to an alias. \
+                 Set the topic's KmsMasterKeyId to the key's ARN (aws kms describe-key --key-id {alias} --query KeyMetadata.Arn): the topic stays encrypted with the same key."
+            ),
+            path,
+        ),
+        Some(TopicKey::Key(arn)) => warnings.push((
+            "The notification topic is encrypted with a KMS key".to_owned(),
+            format!(
+                "{topic} is encrypted with {arn}. The notifier's role in {} is granted kms:GenerateDataKey and kms:Decrypt on that key, through SNS only. \
+                 The paging alarm publishes as CloudWatch: the key's policy must allow the service principal cloudwatch.amazonaws.com kms:GenerateDataKey* and kms:Decrypt, \
+                 or every page is lost (an AWS managed key's policy cannot). See {DOCS}.",
+                region.region
+            ),
+        )),
+    }
+}
+
 /// Runs every AWS check; returns the zone's name and the plan's warnings
 /// when they pass.
 pub async fn run(shared: &Shared, spec: &Spec, diags: &mut Diagnostics) -> Option<Checked> {
@@ -331,6 +398,7 @@ pub async fn run(shared: &Shared, spec: &Spec, diags: &mut Diagnostics) -> Optio
     for region in spec.regions() {
         check_certificate(shared, region, &[&spec.domain_name, &standby], diags).await;
         check_adopted_api(shared, spec, region, diags, &mut warnings).await;
+        check_notification_topic(shared, region, diags, &mut warnings).await;
     }
     (diags.errors.len() == errors_before).then_some(Checked { zone, warnings })
 }

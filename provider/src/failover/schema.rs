@@ -66,7 +66,10 @@ fn region_block(which: &str) -> Block {
              Any other combination is refused at plan."),
         "notification_topic_arn" => string(OptionalComputed,
             "SNS topic this region's failover outcomes are published to (swapped, refused and why, failed and why). Default: a topic the resource creates, \
-             `mr-<name>-notify`; subscribe to it (email, chat, paging) yourself. A topic of yours must be in this block's region."),
+             `mr-<name>-notify`; subscribe to it (email, chat, paging) yourself. A topic of yours must be in this block's region. \
+             If it is encrypted with KMS, its `KmsMasterKeyId` must be a customer managed key's ARN or key id, and the key's policy must allow the service principal \
+             `cloudwatch.amazonaws.com` `kms:GenerateDataKey*` and `kms:Decrypt`, because the paging alarm publishes as CloudWatch; the notifier's role is granted the key, through SNS only. \
+             The AWS managed key `alias/aws/sns` (CloudWatch cannot use it) and a key named by an alias are refused at plan."),
         "state_machine_arn" => string(Computed,
             "The failover state machine of this region. A manual failover starts it with the input `{\"reason\":\"manual\"}` in the region that should become active."),
     };

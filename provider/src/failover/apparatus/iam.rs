@@ -25,6 +25,9 @@ pub struct PolicyContext<'a> {
     pub record_names: [&'a str; 3],
     /// The region's notification topic.
     pub notification_topic_arn: String,
+    /// The KMS key that topic is encrypted with, by ARN, if any: SNS
+    /// encrypts with the publisher's permissions ([`super::topic_key`]).
+    pub notification_key_arn: Option<String>,
     /// The other region's state machine (the circuit breaker pauses both).
     pub other_state_machine_arn: String,
     /// The interval is below a minute: the pinger relays ticks through its
@@ -202,12 +205,33 @@ pub fn function_policy(component: Component, ctx: &PolicyContext<'_>) -> Value {
                 "Resource": format!("arn:{}:route53:::change/*", ctx.partition()),
             }));
         }
-        Component::Notifier => statements.push(json!({
-            "Sid": "PublishOutcome",
-            "Effect": "Allow",
-            "Action": "sns:Publish",
-            "Resource": &ctx.notification_topic_arn,
-        })),
+        Component::Notifier => {
+            statements.push(json!({
+                "Sid": "PublishOutcome",
+                "Effect": "Allow",
+                "Action": "sns:Publish",
+                "Resource": &ctx.notification_topic_arn,
+            }));
+            if let Some(key) = &ctx.notification_key_arn {
+                // Only through SNS in this region: the role cannot use the
+                // key for anything but publishing to an encrypted topic.
+                statements.push(json!({
+                    "Sid": "EncryptOutcome",
+                    "Effect": "Allow",
+                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                    "Resource": key,
+                    "Condition": {
+                        "StringEquals": {
+                            "kms:ViaService": format!(
+                                "sns.{}.{}",
+                                ctx.region,
+                                ctx.region.partition().dns_suffix()
+                            ),
+                        }
+                    },
+                }));
+            }
+        }
     }
     policy(statements)
 }
@@ -278,6 +302,7 @@ mod tests {
                 "_failover.api.example.com",
             ],
             notification_topic_arn: "arn:aws:sns:us-west-2:123456789012:mr-orders-notify".into(),
+            notification_key_arn: None,
             other_state_machine_arn:
                 "arn:aws:states:us-east-1:123456789012:stateMachine:mr-orders-failover".into(),
             tick_relay: false,
@@ -312,6 +337,47 @@ mod tests {
             assert_eq!(
                 grants(&function_policy(component, &minute)),
                 grants(&function_policy(component, &relayed)),
+                "{component:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_encrypted_topic_gives_the_notifier_its_key_through_sns_only() {
+        let names = Names::new("orders").unwrap();
+        let region = Region::new("us-west-2").unwrap();
+        let key = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let plain = context(&names, &region);
+        let encrypted = PolicyContext {
+            notification_key_arn: Some(key.into()),
+            ..context(&names, &region)
+        };
+        let before = grants(&function_policy(Component::Notifier, &plain));
+        let after = grants(&function_policy(Component::Notifier, &encrypted));
+        let added: Vec<(String, String)> =
+            after.into_iter().filter(|g| !before.contains(g)).collect();
+        assert_eq!(
+            added,
+            [
+                ("kms:Decrypt".to_owned(), key.to_owned()),
+                ("kms:GenerateDataKey".to_owned(), key.to_owned()),
+            ]
+        );
+        let policy = function_policy(Component::Notifier, &encrypted);
+        let statement = policy["Statement"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["Sid"] == "EncryptOutcome")
+            .expect("a key statement");
+        assert_eq!(
+            statement["Condition"]["StringEquals"]["kms:ViaService"],
+            "sns.us-west-2.amazonaws.com"
+        );
+        for component in [Component::Ponger, Component::Pinger, Component::Swapper] {
+            assert_eq!(
+                grants(&function_policy(component, &plain)),
+                grants(&function_policy(component, &encrypted)),
                 "{component:?}"
             );
         }

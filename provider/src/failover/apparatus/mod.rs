@@ -22,6 +22,7 @@ mod roles;
 pub mod settings;
 mod states;
 mod ticks;
+pub mod topic_key;
 
 use multiregion_core::Region;
 use multiregion_core::deployment::Deployment;
@@ -134,7 +135,29 @@ impl ApparatusContext<'_> {
             .unwrap_or_else(|| self.arn("sns", &self.names.notification_topic()))
     }
 
-    fn policy_context(&self) -> PolicyContext<'_> {
+    /// The KMS key of the user's notification topic, by ARN, when the topic
+    /// is encrypted with one the notifier's role can be granted (the plan
+    /// refuses the others). Read at every apply, so a topic whose key
+    /// changed gets the new grant.
+    async fn notification_key_arn(&self) -> Result<Option<String>, ApparatusError> {
+        let Some(topic) = self.notification_topic_arn else {
+            return Ok(None);
+        };
+        let key = topic_key::read(&self.clients.sns, topic)
+            .await
+            .map_err(|e| {
+                self.failure(
+                    "reading the notification topic",
+                    format!("{topic}: {}", sdk_message(&e)),
+                )
+            })?;
+        Ok(key
+            .as_ref()
+            .and_then(topic_key::TopicKey::grantable_arn)
+            .map(str::to_owned))
+    }
+
+    fn policy_context(&self, notification_key_arn: Option<String>) -> PolicyContext<'_> {
         PolicyContext {
             names: self.names,
             region: self.region,
@@ -146,6 +169,7 @@ impl ApparatusContext<'_> {
                 self.ledger_name,
             ],
             notification_topic_arn: self.notification_topic_arn(),
+            notification_key_arn,
             other_state_machine_arn: self
                 .deployment
                 .other(self.region)

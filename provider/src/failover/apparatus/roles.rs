@@ -32,9 +32,13 @@ impl Roles {
 }
 
 impl ApparatusContext<'_> {
-    /// Every role: (name, service that assumes it, permission policy).
-    pub(super) fn role_specs(&self) -> Vec<(String, &'static str, serde_json::Value)> {
-        let policies = self.policy_context();
+    /// Every role: (name, service that assumes it, permission policy), with
+    /// the notifier granted `notification_key_arn`.
+    pub(super) fn role_specs(
+        &self,
+        notification_key_arn: Option<String>,
+    ) -> Vec<(String, &'static str, serde_json::Value)> {
+        let policies = self.policy_context(notification_key_arn);
         let mut specs: Vec<(String, &'static str, serde_json::Value)> = Component::ALL
             .iter()
             .map(|c| {
@@ -130,11 +134,12 @@ impl ApparatusContext<'_> {
 
     pub(super) async fn ensure_roles(&self) -> Result<Roles, ApparatusError> {
         let mut roles = Roles::default();
+        let key = self.notification_key_arn().await?;
         for (component, (name, service, policy)) in Component::ALL
             .iter()
             .map(Some)
             .chain([None])
-            .zip(self.role_specs())
+            .zip(self.role_specs(key))
         {
             let arn = self.ensure_role(&name, service, &policy).await?;
             match component {
@@ -148,7 +153,7 @@ impl ApparatusContext<'_> {
     }
 
     pub(super) async fn delete_roles(&self) -> Result<(), ApparatusError> {
-        for (name, _, _) in self.role_specs() {
+        for (name, _, _) in self.role_specs(None) {
             self.delete_role(&name).await?;
         }
         Ok(())
