@@ -1,14 +1,12 @@
 //! The provider under faults: a region failing mid-create, a region down
 //! during a refresh, and what a converged plan and a slow refresh cost.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use anyhow::Result;
 use multiregion_bench::request::is_read_only;
 use multiregion_bench::{Fault, FaultKind};
-use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_that_fails_in_one_region_is_saved_and_the_next_apply_converges() -> Result<()> {

@@ -1,13 +1,11 @@
 //! The runtime the resource deploys in both regions: every piece checked by
 //! name through the SDK, updated in place, linted, and gone after destroy.
 
-mod support;
-
 use std::path::Path;
 
+use crate::support::*;
 use anyhow::{Context, Result};
 use multiregion_core::Deployment;
-use support::*;
 
 const FUNCTIONS: [&str; 4] = ["ponger", "pinger", "swapper", "notifier"];
 

@@ -9,8 +9,7 @@ use aws_sdk_route53::types::{
 };
 use multiregion_bench::Bench;
 
-mod common;
-use common::{alias, apply, change, zone};
+use crate::common::{alias, apply, change, zone};
 
 const EAST: &str = "d-east.execute-api.us-east-1.amazonaws.com";
 const WEST: &str = "d-west.execute-api.us-west-2.amazonaws.com";

@@ -4,14 +4,12 @@
 //! records plan a repair; a split brain warns. The same steps run on
 //! Terraform 1.11 and on 1.0.3.
 
-mod support;
-
 use std::path::Path;
 
+use crate::support::*;
 use anyhow::Result;
 use multiregion_bench::terraform::{oldest_terraform_binary, planned_actions, terraform_binary};
 use multiregion_core::{Reason, Region};
-use support::*;
 
 async fn drift_steps(terraform: &Path) -> Result<()> {
     let world = World::new().await?;

@@ -2,10 +2,8 @@
 //! region's state machine: Terraform's `off` for `failover { automatic =
 //! false }`, and a person's `paused`, which apply never removes.
 
-mod support;
-
+use crate::support::*;
 use anyhow::Result;
-use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn automatic_false_tags_the_state_machines_and_a_pause_by_hand_survives_apply() -> Result<()>

@@ -5,10 +5,8 @@
 //! The shipped handlers and the real state machine executor, as in every
 //! scenario.
 
-mod common;
-
+use crate::common::{START, minutes, outcomes, pages_after, report, swaps};
 use anyhow::Result;
-use common::{START, minutes, outcomes, pages_after, report, swaps};
 use multiregion_core::estimate::{detection_time_seconds, swap_budget_seconds};
 use multiregion_core::statemachine::Timing;
 use multiregion_gameday::GameDay;

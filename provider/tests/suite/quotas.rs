@@ -3,10 +3,8 @@
 //! not pace is refused with `TooManyRequestsException` (and retried by the
 //! SDK, which hides it from Terraform but not from the proxy's log).
 
-mod support;
-
+use crate::support::*;
 use anyhow::{Context, Result};
-use support::*;
 
 /// A scale at which two unpaced calls in a row are always too early (a 30 s
 /// quota becomes 600 ms; moto answers in milliseconds), while the test adds

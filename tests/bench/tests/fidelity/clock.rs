@@ -8,11 +8,10 @@ use anyhow::{Context, Result};
 use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ChangeStatus};
 use multiregion_bench::{Bench, Clock, Fault, FaultKind};
 
-mod common;
-use common::change;
+use crate::common::change;
 
 fn alias(target: &str) -> aws_sdk_route53::types::ResourceRecordSet {
-    common::alias("api.example.com", target)
+    crate::common::alias("api.example.com", target)
 }
 
 const START: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z

@@ -1,11 +1,9 @@
 //! Import: adopting APIs created outside Terraform, recovering a lost state
 //! from records and tags, and import blocks with generated configuration.
 
-mod support;
-
+use crate::support::*;
 use anyhow::{Context, Result};
 use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType};
-use support::*;
 
 /// A single-region setup made with the SDK, as a user has it before
 /// multiregion: an API per region, and in the primary a custom domain for

@@ -12,10 +12,9 @@
 
 #[path = "migration/previous.rs"]
 mod previous;
-mod support;
 
+use crate::support::*;
 use anyhow::{Context, Result};
-use support::*;
 
 const ACCOUNT: &str = "123456789012";
 const KICKER: &str = "mr-orders-kicker";

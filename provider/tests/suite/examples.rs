@@ -3,16 +3,14 @@
 //! get`, apply against the emulator with the handler package deployed, an
 //! empty plan, checks through the SDK, then destroy and nothing left.
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
+use crate::support::*;
 use anyhow::{Context, Result};
 use multiregion_bench::seed::zone_and_certificates;
 use multiregion_bench::terraform::{Run, Workdir};
 use serde_json::{Value, json};
-use support::*;
 
 /// Copies the files of `from` into `to`, recursively, leaving out what a
 /// previous run by hand may have left (`.terraform`, state, tfvars).

@@ -4,14 +4,12 @@
 //! of 3 probes over 10 s), with `failover.force_switchover` as the only
 //! override, and a clean loss when it races a runtime failover.
 
-mod support;
-
+use crate::support::*;
 use anyhow::Result;
 use multiregion_bench::{ACCESS_KEY, Fault, FaultKind};
 use multiregion_core::dns::read_active;
 use multiregion_core::swap::{RetryPolicy, SwapRequest, swap};
 use multiregion_core::{Reason, Region};
-use support::*;
 
 /// `region`'s ponger answers the probes that reach its front. (moto runs no
 /// Lambda code: until then the front has no function to invoke and answers

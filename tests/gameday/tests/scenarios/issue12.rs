@@ -9,10 +9,8 @@
 //!
 //! Each prints its timeline and figures (`--nocapture` shows them).
 
-mod common;
-
+use crate::common::{START, minutes, outcomes, pages_after, report, swaps};
 use anyhow::{Context, Result};
-use common::{START, minutes, outcomes, pages_after, report, swaps};
 use multiregion_core::automation::{CIRCUIT_BREAKER, TAG};
 use multiregion_core::deployment::DEFAULT_MAX_AUTOMATIC_SWAPS;
 use multiregion_core::statemachine::states;

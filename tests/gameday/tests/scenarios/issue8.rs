@@ -3,10 +3,10 @@
 //! planned failback through `terraform apply` racing a runtime failover is
 //! not here: it needs the provider.)
 
-mod common;
-
+use crate::common::{
+    START, failed_over_and_recovered, minutes, outcomes, pages_after, report, swaps,
+};
 use anyhow::Result;
-use common::{START, failed_over_and_recovered, minutes, outcomes, pages_after, report, swaps};
 use multiregion_bench::{Fault, FaultKind, FrontState};
 use multiregion_core::estimate::every_client_seconds;
 use multiregion_core::statemachine::{Timing, states};

@@ -10,8 +10,7 @@ use aws_sdk_route53::types::{
 };
 use multiregion_bench::{Bench, Fault, FaultKind};
 
-mod common;
-use common::{alias, apply, change, zone};
+use crate::common::{alias, apply, change, zone};
 
 async fn sdk(bench: &Bench, region: &str) -> SdkConfig {
     multiregion_bench::seed::sdk_config(bench, region, "AKIDTEST").await

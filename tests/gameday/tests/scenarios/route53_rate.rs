@@ -5,10 +5,8 @@
 //! records once, one Swap attempt made 7 calls in about 130 ms, and with
 //! the rate on the failover never completed: issue 14, item 10.)
 
-mod common;
-
+use crate::common::{START, minutes, swaps};
 use anyhow::Result;
-use common::{START, minutes, swaps};
 use multiregion_bench::proxy::LogEntry;
 use multiregion_gameday::runtime::{EAST, Options, WEST};
 use multiregion_gameday::{GameDay, Outage};

@@ -5,12 +5,10 @@
 //! after a failover executed by the state machine, and issue 8's planned
 //! failback through `apply` racing a runtime failover.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{minutes, swaps};
 use anyhow::{Context, Result};
-use common::{minutes, swaps};
 use multiregion_bench::ACCESS_KEY;
 use multiregion_bench::faults::{Fault, FaultKind};
 use multiregion_bench::terraform::planned_actions;

@@ -1,10 +1,8 @@
 //! Acceptance tests: real Terraform, the provider as built, moto behind the
 //! bench's proxy.
 
-mod support;
-
+use crate::support::*;
 use anyhow::Result;
-use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_converge_destroy_and_nothing_is_left() -> Result<()> {

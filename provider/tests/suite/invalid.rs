@@ -1,11 +1,9 @@
 //! Bad input is refused at plan with a diagnostic on the attribute's path
 //! that says what to do, and nothing is created.
 
-mod support;
-
+use crate::support::*;
 use anyhow::Result;
 use aws_sdk_apigateway::types::EndpointType;
-use support::*;
 
 /// A configuration edit, the attribute the error must point at (its line
 /// in main.tf), and words the error must contain.

@@ -3,12 +3,10 @@
 //! supports them with the matching `aws-config` features compiled in; a
 //! `credential_process` profile can be played here, so it is.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 
+use crate::support::*;
 use anyhow::Result;
-use support::*;
 
 /// The access key the credential process prints.
 const PROCESS_KEY: &str = "AKIDFROMPROCESS";

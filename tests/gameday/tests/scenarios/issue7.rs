@@ -2,10 +2,10 @@
 //! shipped handler binaries and the real state machine executor. Each prints
 //! its timeline and counts (`--no-capture` shows them).
 
-mod common;
-
+use crate::common::{
+    START, failed_over_and_recovered, minutes, outcomes, pages_after, report, swaps,
+};
 use anyhow::Result;
-use common::{START, failed_over_and_recovered, minutes, outcomes, pages_after, report, swaps};
 use multiregion_core::estimate::{
     detection_time_seconds, every_client_seconds, swap_budget_seconds,
 };

@@ -5,11 +5,9 @@
 //! and the alarm's period at 60 s. Going back to a minute removes the relay;
 //! destroy leaves nothing.
 
-mod support;
-
+use crate::support::*;
 use anyhow::{Context, Result};
 use multiregion_core::Deployment;
-use support::*;
 
 const ACCOUNT: &str = "123456789012";
 
