@@ -602,16 +602,8 @@ async fn the_records_exist_before_the_schedule_starts_the_probes() -> Result<()>
 async fn a_topic_under_a_customer_key_grants_the_key_to_its_notifier_only() -> Result<()> {
     let world = World::new().await?;
     let key = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let topic = encrypted_topic(&world, WEST, "pager", key).await?;
     let sns = aws_sdk_sns::Client::new(&world.sdk(WEST).await);
-    let topic = sns
-        .create_topic()
-        .name("pager")
-        .attributes("KmsMasterKeyId", key)
-        .send()
-        .await?
-        .topic_arn()
-        .unwrap_or_default()
-        .to_owned();
     let workdir = world.workdir()?;
     let mut config = Config::managed(&world);
     config.package = Some(package_dir()?);

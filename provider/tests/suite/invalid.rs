@@ -52,20 +52,10 @@ async fn invalid_configurations_are_refused_with_a_path_and_nothing_is_created()
     let edge_api = world.existing_api(WEST, EndpointType::Edge).await?;
     // Notification topics of the user's, encrypted with keys the paging
     // alarm or the notifier's role cannot use.
-    let sns = aws_sdk_sns::Client::new(&world.sdk(WEST).await);
-    let mut encrypted = Vec::new();
-    for (name, key) in [
-        ("pager-aws-managed", "alias/aws/sns"),
-        ("pager-by-alias", "alias/pager"),
-    ] {
-        let topic = sns
-            .create_topic()
-            .name(name)
-            .attributes("KmsMasterKeyId", key)
-            .send()
-            .await?;
-        encrypted.push(topic.topic_arn().unwrap_or_default().to_owned());
-    }
+    let encrypted = [
+        encrypted_topic(&world, WEST, "pager-aws-managed", "alias/aws/sns").await?,
+        encrypted_topic(&world, WEST, "pager-by-alias", "alias/pager").await?,
+    ];
     let topic = |arn: String| {
         move |c: &mut Config| {
             c.extra_secondary = format!("    notification_topic_arn = \"{arn}\"\n");

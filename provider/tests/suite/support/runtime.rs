@@ -87,6 +87,19 @@ pub async fn pause_by_hand(world: &World, region: &str) -> Result<()> {
     Ok(())
 }
 
+/// A notification topic of the user's in `region`, encrypted with the KMS
+/// key `key` (an ARN, a key id or an alias, as `KmsMasterKeyId` takes);
+/// returns its ARN.
+pub async fn encrypted_topic(world: &World, region: &str, name: &str, key: &str) -> Result<String> {
+    let topic = aws_sdk_sns::Client::new(&world.sdk(region).await)
+        .create_topic()
+        .name(name)
+        .attributes("KmsMasterKeyId", key)
+        .send()
+        .await?;
+    Ok(topic.topic_arn().unwrap_or_default().to_owned())
+}
+
 /// Every inline policy of the runtime's roles.
 pub async fn policies(world: &World) -> Result<Vec<(String, String)>> {
     let iam = aws_sdk_iam::Client::new(&world.sdk(EAST).await);
