@@ -534,6 +534,12 @@ const server = http.createServer((req, res) => {
     );
   });
 });
+// Node hangs up on an idle keep-alive connection after 5 s; the SDK pools one
+// for 90 s and the tests' clients make a single attempt, so a call sent as
+// the bridge hung up failed ("connection closed before message completed").
+// An AWS endpoint does not hang up within seconds: keep idle connections
+// until the client closes them (0 turns Node's idle timeout off).
+server.keepAliveTimeout = 0;
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
 });

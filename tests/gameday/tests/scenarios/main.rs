@@ -5,6 +5,8 @@
 
 mod common;
 
+mod bridge;
+
 mod fast_intervals;
 mod health_checkers;
 mod issue12;
