@@ -270,6 +270,11 @@ impl Bridge {
         })
     }
 
+    /// The port it listens on, on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// The endpoint (`AWS_ENDPOINT_URL_SFN`).
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Result, ensure};
 use multiregion_gameday::runtime::processes::Bridge;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -52,7 +52,7 @@ async fn an_idle_connection_stays_open_longer_than_nodes_default() -> Result<()>
     std::fs::create_dir_all(&dir)?;
     let config = serde_json::json!({ "lambda": {}, "account": "123456789012" });
     let bridge = Bridge::start(&dir, &config).await?;
-    let port: u16 = bridge.url().rsplit(':').next().context("a port")?.parse()?;
+    let port = bridge.port();
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
     assert_eq!(request(&mut stream, port).await?, "HTTP/1.1 200 OK");
     // The idleness under test: past Node's default of 5 s.

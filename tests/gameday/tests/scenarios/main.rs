@@ -6,7 +6,6 @@
 mod common;
 
 mod bridge;
-
 mod fast_intervals;
 mod health_checkers;
 mod issue12;
