@@ -129,13 +129,21 @@ impl Clients {
         .clone()
     }
 
-    /// The Route 53 client of `region`'s partition.
+    /// The Route 53 client of `region`'s partition, shared by every
+    /// resource: its requests are paced to the account's rate
+    /// ([`crate::route53_rate`]).
     pub async fn route53(&self, region: &Region) -> aws_sdk_route53::Client {
         let signing = route53_region(region.partition());
         let key = region.partition().as_str();
         let cell = self.route53.lock().await.entry(key).or_default().clone();
         cell.get_or_init(|| async {
-            let config = self.sdk(&signing).await;
+            let mut config = self.sdk(&signing).await;
+            if let Some(http) = config.http_client() {
+                config = config
+                    .to_builder()
+                    .http_client(crate::route53_rate::paced(http))
+                    .build();
+            }
             client!(aws_sdk_route53, &config, &self.settings, "route53")
         })
         .await

@@ -11,6 +11,7 @@ pub mod docs;
 pub mod failover;
 pub mod pacing;
 pub mod provider;
+pub mod route53_rate;
 
 pub use provider::MultiregionProvider;
 

@@ -316,8 +316,26 @@ impl Config {
         )
     }
 
-    /// The HCL of the configuration.
+    /// The HCL of the configuration: the provider and the resource
+    /// `multiregion_apigw_failover.api`, with its active region as an output.
     pub fn hcl(&self) -> String {
+        format!(
+            "{}\n{}\noutput \"active_region\" {{\n  value = multiregion_apigw_failover.api.active_region\n}}\n",
+            self.provider_hcl(),
+            self.resource_hcl("api"),
+        )
+    }
+
+    /// The `terraform` and `provider "multiregion"` blocks.
+    pub fn provider_hcl(&self) -> String {
+        format!(
+            "terraform {{\n  required_providers {{\n    multiregion = {{ source = \"{SOURCE}\" }}\n  }}\n}}\n\nprovider \"multiregion\" {{\n{}}}\n",
+            self.provider,
+        )
+    }
+
+    /// This configuration as the resource `multiregion_apigw_failover.<label>`.
+    pub fn resource_hcl(&self, label: &str) -> String {
         let mut active = self
             .active_region
             .as_ref()
@@ -330,10 +348,7 @@ impl Config {
             ));
         }
         format!(
-            "terraform {{\n  required_providers {{\n    multiregion = {{ source = \"{SOURCE}\" }}\n  }}\n}}\n\nprovider \"multiregion\" {{\n{}}}\n\n\
-             resource \"multiregion_apigw_failover\" \"api\" {{\n  name = {}\n  domain_name = {}\n  hosted_zone_id = {}\n{active}{}{}{}}}\n\n\
-             output \"active_region\" {{\n  value = multiregion_apigw_failover.api.active_region\n}}\n",
-            self.provider,
+            "resource \"multiregion_apigw_failover\" \"{label}\" {{\n  name = {}\n  domain_name = {}\n  hosted_zone_id = {}\n{active}{}{}{}}}\n",
             hcl_string(&self.name),
             hcl_string(&self.domain_name),
             hcl_string(&self.hosted_zone_id),
