@@ -1,8 +1,6 @@
 //! The runtime the resource deploys in both regions: every piece checked by
 //! name through the SDK, updated in place, linted, and gone after destroy.
 
-use std::path::Path;
-
 use crate::support::*;
 use anyhow::{Context, Result};
 use multiregion_core::Deployment;
@@ -199,24 +197,6 @@ async fn inventory(world: &World, region: &str) -> Result<Vec<String>> {
         ));
     }
     Ok(lines)
-}
-
-/// A copy of the package whose zip holds one more file: new code.
-fn changed_package(package: &Path) -> Result<std::path::PathBuf> {
-    let copy = std::env::temp_dir().join(format!("mr-package-{}", std::process::id()));
-    std::fs::create_dir_all(&copy)?;
-    for entry in std::fs::read_dir(package)? {
-        let entry = entry?;
-        std::fs::copy(entry.path(), copy.join(entry.file_name()))?;
-    }
-    std::fs::write(copy.join("RELEASE"), "a new build")?;
-    let status = std::process::Command::new("zip")
-        .args(["-q", multiregion_core::package::ZIP, "RELEASE"])
-        .current_dir(&copy)
-        .status()
-        .context("running zip (./scripts/setup installs it)")?;
-    anyhow::ensure!(status.success(), "zip failed");
-    Ok(copy)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

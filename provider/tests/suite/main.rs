@@ -14,6 +14,7 @@ mod examples;
 mod faults;
 mod import;
 mod invalid;
+mod kills;
 mod migration;
 mod pause;
 mod quotas;

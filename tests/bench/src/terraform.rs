@@ -195,6 +195,31 @@ impl Workdir {
         Ok(Run::from(args, output, started.elapsed()))
     }
 
+    /// Starts `terraform <args>` in a process group of its own, which the
+    /// provider plugins it starts join, with its output in
+    /// `<dir>/<args[0]>.log`: for a test that kills it ([`Running::kill`]).
+    pub fn spawn(&self, args: &[&str]) -> Result<Running> {
+        let name = args.first().copied().unwrap_or("terraform");
+        let log = std::fs::File::create(self.dir.join(format!("{name}.log")))?;
+        let mut command = tokio::process::Command::new(&self.terraform);
+        for name in &self.removed {
+            command.env_remove(name);
+        }
+        let child = command
+            .args(args)
+            .current_dir(&self.dir)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", self.terraform.display()))?;
+        let pid = child.id().context("terraform exited at once")?;
+        Ok(Running { child, pid })
+    }
+
     /// `apply -auto-approve`, which must succeed.
     pub async fn apply(&self) -> Result<Run> {
         self.run(&["apply", "-auto-approve", "-no-color"])
@@ -238,6 +263,75 @@ impl Workdir {
     pub async fn outputs(&self) -> Result<serde_json::Value> {
         let shown = self.run(&["output", "-json"]).await?.expect(0)?;
         Ok(serde_json::from_str(&shown.stdout)?)
+    }
+}
+
+/// A Terraform command started by [`Workdir::spawn`].
+#[derive(Debug)]
+pub struct Running {
+    child: tokio::process::Child,
+    /// Terraform's pid, which is also its process group's id.
+    pid: u32,
+}
+
+/// The state (`R`, `S`, `Z`, ...) and process group of `pid`, from
+/// `/proc/<pid>/stat` (the command name in parentheses may hold spaces).
+fn proc_state(pid: u32) -> Option<(char, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let _ppid = fields.next()?;
+    Some((state, fields.next()?.parse().ok()?))
+}
+
+impl Running {
+    /// The live processes of its group: Terraform and the provider plugins
+    /// it started.
+    pub fn processes(&self) -> Vec<u32> {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        let mut pids: Vec<u32> = entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .filter(|pid| matches!(proc_state(*pid), Some((state, group)) if group == self.pid && state != 'Z'))
+            .collect();
+        pids.sort_unstable();
+        pids
+    }
+
+    /// Kills Terraform and the providers it runs at once with SIGKILL, as
+    /// a crash, the OOM killer or a lost CI runner does (nothing gets to
+    /// write state), and waits until none of them runs; returns how many
+    /// processes it killed. Fails unless the provider ran beside
+    /// Terraform, so the kill is not of Terraform alone.
+    pub async fn kill(mut self) -> Result<usize> {
+        let members = self.processes();
+        anyhow::ensure!(
+            members.len() >= 2,
+            "only {members:?} run in Terraform's process group: the provider is not running"
+        );
+        let status = tokio::process::Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{}", self.pid)])
+            .status()
+            .await
+            .context("running kill")?;
+        anyhow::ensure!(status.success(), "kill -s KILL -{} failed", self.pid);
+        self.child.wait().await?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let alive: Vec<u32> = members
+                .iter()
+                .copied()
+                .filter(|pid| proc_state(*pid).is_some_and(|(state, _)| state != 'Z'))
+                .collect();
+            if alive.is_empty() {
+                return Ok(members.len());
+            }
+            if Instant::now() > deadline {
+                bail!("{alive:?} still run 10 s after SIGKILL");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
 

@@ -496,6 +496,24 @@ pub fn package_dir() -> Result<PathBuf> {
     Ok(dir.canonicalize()?)
 }
 
+/// A copy of the package whose zip holds one more file: new code.
+pub fn changed_package(package: &Path) -> Result<std::path::PathBuf> {
+    let copy = std::env::temp_dir().join(format!("mr-package-{}", std::process::id()));
+    std::fs::create_dir_all(&copy)?;
+    for entry in std::fs::read_dir(package)? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), copy.join(entry.file_name()))?;
+    }
+    std::fs::write(copy.join("RELEASE"), "a new build")?;
+    let status = std::process::Command::new("zip")
+        .args(["-q", multiregion_core::package::ZIP, "RELEASE"])
+        .current_dir(&copy)
+        .status()
+        .context("running zip (./scripts/setup installs it)")?;
+    anyhow::ensure!(status.success(), "zip failed");
+    Ok(copy)
+}
+
 /// A world in which the managed quickstart-like configuration with the
 /// handler package is applied and converged: (world, workdir, config).
 pub async fn deployed_with_runtime() -> Result<(World, Workdir, Config)> {
