@@ -364,6 +364,36 @@ const REST_OPERATIONS: &[(&str, &str, &str, &str)] = &[
         "/2019-09-25/functions/{}/event-invoke-config",
         "DeleteFunctionEventInvokeConfig",
     ),
+    (
+        "lambda",
+        "GET",
+        "/2015-03-31/event-source-mappings",
+        "ListEventSourceMappings",
+    ),
+    (
+        "lambda",
+        "POST",
+        "/2015-03-31/event-source-mappings",
+        "CreateEventSourceMapping",
+    ),
+    (
+        "lambda",
+        "GET",
+        "/2015-03-31/event-source-mappings/{}",
+        "GetEventSourceMapping",
+    ),
+    (
+        "lambda",
+        "PUT",
+        "/2015-03-31/event-source-mappings/{}",
+        "UpdateEventSourceMapping",
+    ),
+    (
+        "lambda",
+        "DELETE",
+        "/2015-03-31/event-source-mappings/{}",
+        "DeleteEventSourceMapping",
+    ),
 ];
 
 fn rest_operation(service: &str, method: &Method, path: &str) -> Option<String> {
@@ -476,6 +506,13 @@ mod tests {
             b"",
         );
         assert_eq!(r.operation, "PUT /odd/path");
+        let r = identify(
+            &Method::GET,
+            "/2015-03-31/event-source-mappings?EventSourceArn=arn%3Aaws%3Asqs%3Aus-east-1%3A1%3Aq&FunctionName=f",
+            &headers(&auth("lambda"), None),
+            b"",
+        );
+        assert_eq!(r.operation, "ListEventSourceMappings");
         assert!(is_read_only("DescribeAlarms") && !is_read_only("PutMetricAlarm"));
     }
 }
