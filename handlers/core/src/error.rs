@@ -1,6 +1,9 @@
 //! Route 53 errors, classified narrowly into what callers act on.
 
 use aws_sdk_route53::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_route53::operation::RequestId;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_types::error::display::DisplayErrorContext;
 
 /// Error codes that mean "slow down and try again" (any AWS service).
 pub const THROTTLING_CODES: &[&str] = &[
@@ -22,6 +25,27 @@ const CONFLICT_PHRASES: &[&str] = &[
     "but it already exists",
 ];
 
+/// What answered a failed call: its HTTP status and request id (from the
+/// error's body, else the `x-amzn-RequestId` header every AWS answer
+/// carries), or nothing when no answer came.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answer {
+    /// The HTTP status, when an answer came.
+    pub status: Option<u16>,
+    /// AWS's request id, when the answer had one.
+    pub request_id: Option<String>,
+}
+
+impl std::fmt::Display for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.status, &self.request_id) {
+            (Some(status), Some(id)) => write!(f, "HTTP {status}, request id {id}"),
+            (Some(status), None) => write!(f, "HTTP {status}, no request id"),
+            (None, _) => f.write_str("no answer"),
+        }
+    }
+}
+
 /// A failed Route 53 call, classified.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Route53Error {
@@ -33,7 +57,7 @@ pub enum Route53Error {
         message: String,
     },
     /// Route 53 asked us to slow down (`Throttling`, `PriorRequestNotComplete`).
-    #[error("Route 53 throttled {operation} ({code}): {message}")]
+    #[error("Route 53 throttled {operation} ({answer}): {code}: {message}")]
     Throttled {
         /// The operation that was throttled.
         operation: &'static str,
@@ -41,9 +65,11 @@ pub enum Route53Error {
         code: String,
         /// Route 53's message.
         message: String,
+        /// The status and request id of the answer.
+        answer: Answer,
     },
     /// Route 53 refused the call for another reason.
-    #[error("Route 53 refused {operation} ({code}): {message}")]
+    #[error("Route 53 refused {operation} ({answer}): {code}: {message}")]
     Rejected {
         /// The operation that was refused.
         operation: &'static str,
@@ -51,15 +77,20 @@ pub enum Route53Error {
         code: String,
         /// Route 53's message.
         message: String,
+        /// The status and request id of the answer.
+        answer: Answer,
     },
-    /// The call did not get an answer: a timeout, a connection failure, or a
-    /// response that could not be read.
-    #[error("calling Route 53 {operation} failed: {message}")]
+    /// The call did not get a usable answer: a timeout, a connection
+    /// failure, a failure on AWS's side (HTTP 5xx), or a response that could
+    /// not be read.
+    #[error("calling Route 53 {operation} failed ({answer}): {message}")]
     Transport {
         /// The operation that failed.
         operation: &'static str,
         /// What went wrong.
         message: String,
+        /// The status and request id of the answer, if one came.
+        answer: Answer,
     },
 }
 
@@ -83,37 +114,66 @@ pub fn is_conflict_message(message: &str) -> bool {
         && parts.all(|part| CONFLICT_PHRASES.iter().any(|phrase| part.contains(phrase)))
 }
 
-/// Classifies a Route 53 SDK error from `operation`.
-pub fn classify<E, R>(operation: &'static str, error: SdkError<E, R>) -> Route53Error
+/// Classifies a Route 53 SDK error from `operation`. A 5xx, or an answer
+/// whose body is not an AWS error (an HTML page from a load balancer), is a
+/// [`Route53Error::Transport`]: retryable, and named by its status and
+/// request id since it has no code.
+pub fn classify<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> Route53Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
-    match &error {
-        SdkError::ServiceError(context) => {
-            let service = context.err();
-            let code = service.code().unwrap_or("Unknown").to_owned();
-            let message = service.message().unwrap_or_default().to_owned();
-            if THROTTLING_CODES.contains(&code.as_str()) {
-                Route53Error::Throttled {
-                    operation,
-                    code,
-                    message,
+    let response = error.raw_response();
+    let service = error.as_service_error();
+    let answer = Answer {
+        status: response.map(|r| r.status().as_u16()),
+        request_id: service
+            .and_then(|e| e.meta().request_id())
+            .or_else(|| response.and_then(|r| r.request_id()))
+            .map(str::to_owned),
+    };
+    let code = service.and_then(|e| e.code()).map(str::to_owned);
+    let message = service
+        .and_then(|e| e.message())
+        .unwrap_or_default()
+        .to_owned();
+    match code {
+        Some(code) if THROTTLING_CODES.contains(&code.as_str()) => Route53Error::Throttled {
+            operation,
+            code,
+            message,
+            answer,
+        },
+        Some(code) if code == "InvalidChangeBatch" && is_conflict_message(&message) => {
+            Route53Error::Conflict { message }
+        }
+        Some(code) if answer.status.is_none_or(|status| status < 500) => Route53Error::Rejected {
+            operation,
+            code,
+            message,
+            answer,
+        },
+        Some(code) => Route53Error::Transport {
+            operation,
+            message: format!("{code}: {message} (a failure on AWS's side)"),
+            answer,
+        },
+        None => {
+            let message = match (&error, response) {
+                (SdkError::ServiceError(_) | SdkError::ResponseError(_), Some(response)) => {
+                    let kind = response
+                        .headers()
+                        .get("content-type")
+                        .unwrap_or("no content type");
+                    format!("the answer ({kind}) is not an AWS error the SDK can read")
                 }
-            } else if code == "InvalidChangeBatch" && is_conflict_message(&message) {
-                Route53Error::Conflict { message }
-            } else {
-                Route53Error::Rejected {
-                    operation,
-                    code,
-                    message,
-                }
+                _ => DisplayErrorContext(&error).to_string(),
+            };
+            Route53Error::Transport {
+                operation,
+                message,
+                answer,
             }
         }
-        other => Route53Error::Transport {
-            operation,
-            message: aws_smithy_types::error::display::DisplayErrorContext(other).to_string(),
-        },
     }
 }
 

@@ -202,6 +202,39 @@ async fn an_error_without_an_aws_body_names_service_operation_status_and_request
         }
         assert!(!text.contains("error: ."), "{text}");
     }
+    // Route 53, read by the failover core the runtime shares: the same
+    // four facts, in the plan's warning.
+    for (request_id, words) in [
+        (
+            true,
+            format!("request id {}", multiregion_bench::faults::HTML_REQUEST_ID),
+        ),
+        (false, "no request id".to_owned()),
+    ] {
+        world.bench.proxy().clear_faults();
+        world.bench.proxy().add_fault(
+            Fault::new(FaultKind::Html {
+                status: 500,
+                request_id,
+            })
+            .service("route53")
+            .operation("ListResourceRecordSets"),
+        );
+        let plan = workdir.run(&["plan", "-no-color"]).await?;
+        let text = plan.text().split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(text.contains("Route 53 could not be read"), "{text}");
+        for expected in [
+            "Route 53 ListResourceRecordSets",
+            "HTTP 500",
+            words.as_str(),
+            "text/html",
+        ] {
+            assert!(
+                text.contains(expected),
+                "Route 53, request id {request_id}: expected {expected:?} in:\n{text}"
+            );
+        }
+    }
     world.bench.proxy().clear_faults();
     workdir.destroy().await?;
     Ok(())
