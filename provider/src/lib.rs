@@ -9,6 +9,7 @@ pub mod clients;
 pub mod clock;
 pub mod docs;
 pub mod failover;
+pub mod number;
 pub mod pacing;
 pub mod provider;
 pub mod route53_rate;

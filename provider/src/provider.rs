@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tf_provider::schema::{
     Attribute, AttributeConstraint, AttributeType, Block, Description, NestedBlock, Schema,
 };
-use tf_provider::value::{self, Value, ValueBool, ValueEmpty, ValueNumber, ValueString};
+use tf_provider::value::{self, Value, ValueBool, ValueEmpty, ValueString};
 use tf_provider::{AttributePath, Diagnostics, DynamicResource, Provider, map};
 
 use crate::clients::Clients;
@@ -61,11 +61,11 @@ pub struct ProviderConfig<'a> {
     /// Shared config profile.
     pub profile: ValueString<'a>,
     /// SDK retries per call.
-    pub max_retries: ValueNumber,
+    pub max_retries: crate::number::ConfiguredNumber,
     /// Pace API Gateway's fixed-rate calls.
     pub api_gateway_pacing: ValueBool,
     /// Seconds each region's part of a refresh may take.
-    pub read_timeout_seconds: ValueNumber,
+    pub read_timeout_seconds: crate::number::ConfiguredNumber,
     /// Endpoint overrides.
     #[serde(with = "value::serde_as_vec")]
     pub endpoints: Value<BTreeMap<String, ValueString<'a>>>,
@@ -142,17 +142,14 @@ impl MultiregionProvider {
                 .collect(),
             _ => BTreeMap::new(),
         };
-        let retries = config
-            .max_retries
-            .unwrap_or(DEFAULT_MAX_RETRIES)
-            .clamp(0, 20);
+        let retries = whole_or(config.max_retries, DEFAULT_MAX_RETRIES).clamp(0, 20);
         let settings = AwsSettings {
             profile: config.profile.as_ref_option().map(|p| p.to_string()),
             endpoints,
             max_attempts: Some(u32::try_from(retries).unwrap_or(5) + 1),
             attempt_timeout: Some(Duration::from_secs(30)),
         };
-        let read_timeout = config.read_timeout_seconds.unwrap_or(20).clamp(1, 600);
+        let read_timeout = whole_or(config.read_timeout_seconds, 20).clamp(1, 600);
         Shared {
             clients: Clients::new(settings),
             pacer: match config.api_gateway_pacing.as_ref_option() {
@@ -161,6 +158,15 @@ impl MultiregionProvider {
             },
             read_timeout: Duration::from_secs(read_timeout as u64),
         }
+    }
+}
+
+/// A configured whole number, or `default` when it is null, unknown or not
+/// whole (validate has refused those).
+fn whole_or(value: crate::number::ConfiguredNumber, default: i64) -> i64 {
+    match value {
+        Value::Value(n) => n.whole().unwrap_or(default),
+        _ => default,
     }
 }
 
@@ -175,21 +181,21 @@ impl Provider for MultiregionProvider {
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::Config<'a>) -> Option<()> {
         if let Value::Value(retries) = config.max_retries
-            && !(0..=20).contains(&retries)
+            && !retries.whole().is_some_and(|n| (0..=20).contains(&n))
         {
             diags.error(
                 "max_retries is out of range",
-                format!("max_retries is {retries}; use a number from 0 to 20."),
+                format!("max_retries is {retries}; use a whole number from 0 to 20."),
                 AttributePath::new("max_retries"),
             );
         }
         if let Value::Value(timeout) = config.read_timeout_seconds
-            && !(1..=600).contains(&timeout)
+            && !timeout.whole().is_some_and(|n| (1..=600).contains(&n))
         {
             diags.error(
                 "read_timeout_seconds is out of range",
                 format!(
-                    "read_timeout_seconds is {timeout}; use a number of seconds from 1 to 600."
+                    "read_timeout_seconds is {timeout}; use a whole number of seconds from 1 to 600."
                 ),
                 AttributePath::new("read_timeout_seconds"),
             );

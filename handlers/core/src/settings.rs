@@ -38,8 +38,9 @@ pub const SUB_MINUTE_INTERVALS: [u64; 3] = [10, 20, 30];
 /// Most evaluation periods.
 pub const MAX_EVALUATION_PERIODS: u32 = 10;
 
-/// Longest cooldown: a day. (Longer leaves a second outage unanswered.)
-pub const MAX_COOLDOWN_SECONDS: u64 = 86_400;
+/// Longest cooldown: a week, the range the provider's schema documents and
+/// its plan enforces (`failover.cooldown_seconds`). One limit, here.
+pub const MAX_COOLDOWN_SECONDS: u64 = 7 * 86_400;
 
 /// The delays, in seconds after a scheduled tick, of the ticks it relays at
 /// `interval_seconds` (see [`HealthCheck::relay_delays`]).
@@ -346,7 +347,7 @@ mod tests {
             assert!(error.to_string().contains(advice), "{error}");
         }
         let cooldown = FailoverSettings {
-            cooldown_seconds: 100_000,
+            cooldown_seconds: MAX_COOLDOWN_SECONDS + 1,
             ..FailoverSettings::default()
         };
         assert_eq!(

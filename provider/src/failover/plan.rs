@@ -101,7 +101,8 @@ fn plan_runtime(
         Some(settings) => {
             planned.effective_health_check = Value::Value(settings.health_check.into());
             planned.effective_failover = Value::Value(settings.failover.into());
-            planned.log_retention_days = Value::Value(i64::from(settings.log_retention_days));
+            planned.log_retention_days =
+                Value::Value(i64::from(settings.log_retention_days).into());
         }
         None => {
             planned.effective_health_check = Value::Unknown;

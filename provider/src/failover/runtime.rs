@@ -172,7 +172,7 @@ pub fn write_state(
     let settings = resolved.spec.settings;
     state.effective_health_check = Value::Value(settings.health_check.into());
     state.effective_failover = Value::Value(settings.failover.into());
-    state.log_retention_days = Value::Value(i64::from(settings.log_retention_days));
+    state.log_retention_days = Value::Value(i64::from(settings.log_retention_days).into());
     super::estimate::write(state, Some(&settings.health_check));
     state.handler_package_sha256 = opt_string(package.map(|p| p.sha256.clone()));
     let mut problems: Vec<String> = region_problems.to_vec();

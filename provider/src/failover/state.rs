@@ -51,7 +51,7 @@ pub mod optional_block {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FailoverState<'a> {
     pub id: ValueString<'a>,
-    pub log_retention_days: ValueNumber,
+    pub log_retention_days: crate::number::ConfiguredNumber,
     #[serde(with = "optional_block")]
     pub handler_package: Value<HandlerPackageBlock<'a>>,
     #[serde(with = "optional_block")]

@@ -253,6 +253,12 @@ async fn invalid_settings_are_refused_at_plan_with_their_path() -> Result<()> {
             "use 0 to 604800",
         ),
         (
+            failover("cooldown_seconds = 1.5"),
+            "failover.cooldown_seconds",
+            "Invalid cooldown",
+            "cooldown_seconds is 1.5; use a whole number",
+        ),
+        (
             failover("max_automatic_swaps_per_day = 0"),
             "failover.max_automatic_swaps_per_day",
             "Invalid circuit breaker",
@@ -323,6 +329,12 @@ async fn invalid_settings_are_refused_at_plan_with_their_path() -> Result<()> {
             "health_check.timeout_ms",
             "Invalid probe timeout",
             "timeout_ms is -5000; use 100 to 25000",
+        ),
+        (
+            health("timeout_ms = 2000.5"),
+            "health_check.timeout_ms",
+            "Invalid probe timeout",
+            "timeout_ms is 2000.5; use a whole number",
         ),
         (
             health("timeout_ms = 25001"),

@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 use tf_provider::value::{Value, ValueBool, ValueNumber};
 
+use crate::number::ConfiguredNumber;
+
 /// Seconds the pinger may run: both probes (concurrently) and the metric
 /// (the core's figure, which its timeout check uses).
 pub const PINGER_TIMEOUT_SECONDS: i64 = multiregion_core::settings::PINGER_TIMEOUT_SECONDS as i64;
@@ -13,19 +15,19 @@ pub const PINGER_TIMEOUT_SECONDS: i64 = multiregion_core::settings::PINGER_TIMEO
 /// `health_check {}` as configured.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HealthCheckBlock {
-    pub interval_seconds: ValueNumber,
-    pub evaluation_periods: ValueNumber,
-    pub datapoints_to_alarm: ValueNumber,
-    pub timeout_ms: ValueNumber,
+    pub interval_seconds: ConfiguredNumber,
+    pub evaluation_periods: ConfiguredNumber,
+    pub datapoints_to_alarm: ConfiguredNumber,
+    pub timeout_ms: ConfiguredNumber,
 }
 
 /// `failover {}` as configured.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FailoverBlock {
     pub automatic: ValueBool,
-    pub cooldown_seconds: ValueNumber,
+    pub cooldown_seconds: ConfiguredNumber,
     pub force_switchover: ValueBool,
-    pub max_automatic_swaps_per_day: ValueNumber,
+    pub max_automatic_swaps_per_day: ConfiguredNumber,
 }
 
 /// The health check in effect.

@@ -5,6 +5,8 @@
 
 use tf_provider::value::Value;
 
+use crate::number::Number;
+
 use super::super::apparatus::settings::{FailoverBlock, HealthCheckBlock};
 use super::super::plan::tests::config;
 use super::super::plan::{plan_create, plan_update};
@@ -69,7 +71,7 @@ struct Profile {
 }
 
 fn profiles() -> [Profile; 3] {
-    let n = |v: i64| Value::Value(v);
+    let n = |v: i64| Value::Value(Number::Whole(v));
     [
         Profile {
             name: "defaults (no health_check block)",
@@ -189,7 +191,7 @@ fn a_slower_health_check_detects_later_and_costs_less() {
     // move the detection.
     let mut config = config();
     config.health_check = Value::Value(HealthCheckBlock {
-        datapoints_to_alarm: Value::Value(1),
+        datapoints_to_alarm: Value::Value(Number::Whole(1)),
         ..HealthCheckBlock::default()
     });
     let planned = plan_create(config.clone(), &config, None);
@@ -210,7 +212,7 @@ fn unknown_settings_leave_the_figures_unknown_and_bad_ones_too() {
 
     // An interval the validation refuses gives no figures either.
     config.health_check = Value::Value(HealthCheckBlock {
-        interval_seconds: Value::Value(90),
+        interval_seconds: Value::Value(Number::Whole(90)),
         ..HealthCheckBlock::default()
     });
     let planned = plan_create(config.clone(), &config, None);

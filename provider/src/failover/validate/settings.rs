@@ -11,7 +11,9 @@ use multiregion_core::settings::{
     MAX_EVALUATION_PERIODS, MAX_INTERVAL_SECONDS, MAX_TIMEOUT_MS, METRIC_MARGIN_SECONDS,
     MIN_TIMEOUT_MS, PINGER_TIMEOUT_SECONDS, SUB_MINUTE_INTERVALS,
 };
-use tf_provider::value::{Value, ValueBool, ValueNumber};
+use tf_provider::value::{Value, ValueBool};
+
+use crate::number::{ConfiguredNumber, Number};
 use tf_provider::{AttributePath, Diagnostics};
 
 use crate::failover::apparatus::settings::{
@@ -19,8 +21,8 @@ use crate::failover::apparatus::settings::{
     HealthCheckBlock, LOG_RETENTION_DAYS, Settings,
 };
 
-/// Longest cooldown, in seconds: a week (as the schema documents).
-pub const MAX_COOLDOWN_SECONDS: i64 = 7 * 86_400;
+/// Longest cooldown, in seconds: the core's (a week, as the schema documents).
+pub const MAX_COOLDOWN_SECONDS: i64 = multiregion_core::settings::MAX_COOLDOWN_SECONDS as i64;
 
 /// Most automatic swaps in 24 hours the circuit breaker can allow.
 pub const MAX_AUTOMATIC_SWAPS_PER_DAY: i64 = 10;
@@ -30,19 +32,30 @@ fn in_block(block: &'static str, attribute: &'static str) -> AttributePath {
     AttributePath::new(block).index(0).attribute(attribute)
 }
 
-/// One number: the default when null, `None` while unknown; a value that
-/// fails `ok` is an error at `path` (with `advice`) and gives `None` too.
+/// One number: the default when null, `None` while unknown; a fraction, or
+/// a value that fails `ok`, is an error at `path` (with `advice`) and gives
+/// `None` too.
+#[allow(clippy::too_many_arguments)]
 fn checked(
     diags: &mut Diagnostics,
     path: AttributePath,
+    name: &str,
     summary: &str,
-    value: &ValueNumber,
+    value: &ConfiguredNumber,
     default: i64,
     ok: impl Fn(i64) -> bool,
     advice: impl Fn(i64) -> String,
 ) -> Option<i64> {
     let n = match value {
-        Value::Value(n) => *n,
+        Value::Value(Number::Whole(n)) => *n,
+        Value::Value(Number::Fraction(x)) => {
+            diags.error(
+                summary.to_owned(),
+                format!("{name} is {x}; use a whole number."),
+                path,
+            );
+            return None;
+        }
         Value::Null => default,
         Value::Unknown => return None,
     };
@@ -70,6 +83,7 @@ fn check_health(block: &HealthCheckBlock, diags: &mut Diagnostics) -> Option<Eff
     let interval = checked(
         diags,
         path("interval_seconds"),
+        "interval_seconds",
         "Invalid health check interval",
         &block.interval_seconds,
         i64::from(defaults.interval_seconds),
@@ -89,6 +103,7 @@ fn check_health(block: &HealthCheckBlock, diags: &mut Diagnostics) -> Option<Eff
     let periods = checked(
         diags,
         path("evaluation_periods"),
+        "evaluation_periods",
         "Invalid evaluation periods",
         &block.evaluation_periods,
         i64::from(defaults.evaluation_periods),
@@ -101,6 +116,7 @@ fn check_health(block: &HealthCheckBlock, diags: &mut Diagnostics) -> Option<Eff
     let datapoints = checked(
         diags,
         path("datapoints_to_alarm"),
+        "datapoints_to_alarm",
         "Invalid datapoints to alarm",
         &block.datapoints_to_alarm,
         i64::from(defaults.datapoints_to_alarm),
@@ -114,6 +130,7 @@ fn check_health(block: &HealthCheckBlock, diags: &mut Diagnostics) -> Option<Eff
     let timeout = checked(
         diags,
         path("timeout_ms"),
+        "timeout_ms",
         "Invalid probe timeout",
         &block.timeout_ms,
         i64::from(defaults.timeout_ms),
@@ -137,6 +154,7 @@ fn check_failover(block: &FailoverBlock, diags: &mut Diagnostics) -> Option<Effe
     let cooldown = checked(
         diags,
         in_block("failover", "cooldown_seconds"),
+        "cooldown_seconds",
         "Invalid cooldown",
         &block.cooldown_seconds,
         i64::from(defaults.cooldown_seconds),
@@ -146,6 +164,7 @@ fn check_failover(block: &FailoverBlock, diags: &mut Diagnostics) -> Option<Effe
     let swaps = checked(
         diags,
         in_block("failover", "max_automatic_swaps_per_day"),
+        "max_automatic_swaps_per_day",
         "Invalid circuit breaker",
         &block.max_automatic_swaps_per_day,
         i64::from(defaults.max_automatic_swaps_per_day),
@@ -170,10 +189,11 @@ fn check_failover(block: &FailoverBlock, diags: &mut Diagnostics) -> Option<Effe
     })
 }
 
-fn check_retention(days: &ValueNumber, diags: &mut Diagnostics) -> Option<i32> {
+fn check_retention(days: &ConfiguredNumber, diags: &mut Diagnostics) -> Option<i32> {
     checked(
         diags,
         AttributePath::new("log_retention_days"),
+        "log_retention_days",
         "Invalid log retention",
         days,
         i64::from(DEFAULT_LOG_RETENTION_DAYS),
@@ -189,7 +209,7 @@ fn check_retention(days: &ValueNumber, diags: &mut Diagnostics) -> Option<i32> {
 pub fn effective(
     health_check: &Value<HealthCheckBlock>,
     failover: &Value<FailoverBlock>,
-    log_retention_days: &ValueNumber,
+    log_retention_days: &ConfiguredNumber,
     diags: &mut Diagnostics,
 ) -> Option<Settings> {
     let health = match health_check {
@@ -217,7 +237,7 @@ mod tests {
     fn errors(
         health: Option<HealthCheckBlock>,
         failover: Option<FailoverBlock>,
-        retention: ValueNumber,
+        retention: ConfiguredNumber,
     ) -> (Option<Settings>, Vec<(String, String, String)>) {
         let health = health.map_or(Value::Null, Value::Value);
         let failover = failover.map_or(Value::Null, Value::Value);
@@ -266,7 +286,7 @@ mod tests {
             errors(
                 None,
                 Some(FailoverBlock {
-                    cooldown_seconds: Value::Value(n),
+                    cooldown_seconds: Value::Value(Number::Whole(n)),
                     ..FailoverBlock::default()
                 }),
                 Value::Null,
@@ -276,7 +296,7 @@ mod tests {
             errors(
                 None,
                 Some(FailoverBlock {
-                    max_automatic_swaps_per_day: Value::Value(n),
+                    max_automatic_swaps_per_day: Value::Value(Number::Whole(n)),
                     ..FailoverBlock::default()
                 }),
                 Value::Null,
@@ -299,52 +319,52 @@ mod tests {
                 "max_automatic_swaps_per_day is -1",
             ),
             (
-                health(|b| b.interval_seconds = Value::Value(-60)),
+                health(|b| b.interval_seconds = Value::Value(Number::Whole(-60))),
                 "health_check[0].interval_seconds",
                 "interval_seconds is -60; use 10, 20 or 30, or a multiple of 60 from 60 to 3600",
             ),
             (
-                health(|b| b.interval_seconds = Value::Value(0)),
+                health(|b| b.interval_seconds = Value::Value(Number::Whole(0))),
                 "health_check[0].interval_seconds",
                 "interval_seconds is 0",
             ),
             (
-                health(|b| b.interval_seconds = Value::Value(90)),
+                health(|b| b.interval_seconds = Value::Value(Number::Whole(90))),
                 "health_check[0].interval_seconds",
                 "interval_seconds is 90",
             ),
             (
-                health(|b| b.interval_seconds = Value::Value((1 << 32) + 60)),
+                health(|b| b.interval_seconds = Value::Value(Number::Whole((1 << 32) + 60))),
                 "health_check[0].interval_seconds",
                 "interval_seconds is 4294967356",
             ),
             (
-                health(|b| b.evaluation_periods = Value::Value(-1)),
+                health(|b| b.evaluation_periods = Value::Value(Number::Whole(-1))),
                 "health_check[0].evaluation_periods",
                 "evaluation_periods is -1; use 1 to 10",
             ),
             (
-                health(|b| b.evaluation_periods = Value::Value(11)),
+                health(|b| b.evaluation_periods = Value::Value(Number::Whole(11))),
                 "health_check[0].evaluation_periods",
                 "evaluation_periods is 11; use 1 to 10",
             ),
             (
-                health(|b| b.datapoints_to_alarm = Value::Value(-2)),
+                health(|b| b.datapoints_to_alarm = Value::Value(Number::Whole(-2))),
                 "health_check[0].datapoints_to_alarm",
                 "datapoints_to_alarm is -2; use 1 to evaluation_periods (2)",
             ),
             (
-                health(|b| b.datapoints_to_alarm = Value::Value(3)),
+                health(|b| b.datapoints_to_alarm = Value::Value(Number::Whole(3))),
                 "health_check[0].datapoints_to_alarm",
                 "datapoints_to_alarm is 3; use 1 to evaluation_periods (2)",
             ),
             (
-                health(|b| b.timeout_ms = Value::Value(-1)),
+                health(|b| b.timeout_ms = Value::Value(Number::Whole(-1))),
                 "health_check[0].timeout_ms",
                 "timeout_ms is -1; use 100 to 25000",
             ),
             (
-                health(|b| b.timeout_ms = Value::Value(30_000)),
+                health(|b| b.timeout_ms = Value::Value(Number::Whole(30_000))),
                 "health_check[0].timeout_ms",
                 "timeout_ms is 30000; use 100 to 25000",
             ),
@@ -364,17 +384,17 @@ mod tests {
                 "cooldown_seconds is 9223372036854775807",
             ),
             (
-                errors(None, None, Value::Value(-30)),
+                errors(None, None, Value::Value(Number::Whole(-30))),
                 "log_retention_days",
                 "log_retention_days is -30",
             ),
             (
-                errors(None, None, Value::Value(10)),
+                errors(None, None, Value::Value(Number::Whole(10))),
                 "log_retention_days",
                 "log_retention_days is 10",
             ),
             (
-                errors(None, None, Value::Value((1 << 32) + 30)),
+                errors(None, None, Value::Value(Number::Whole((1 << 32) + 30))),
                 "log_retention_days",
                 "log_retention_days is 4294967326",
             ),
@@ -390,17 +410,21 @@ mod tests {
     #[test]
     fn the_edges_of_each_range_are_accepted() {
         let block = HealthCheckBlock {
-            interval_seconds: Value::Value(3600),
-            evaluation_periods: Value::Value(10),
-            datapoints_to_alarm: Value::Value(10),
-            timeout_ms: Value::Value(100),
+            interval_seconds: Value::Value(Number::Whole(3600)),
+            evaluation_periods: Value::Value(Number::Whole(10)),
+            datapoints_to_alarm: Value::Value(Number::Whole(10)),
+            timeout_ms: Value::Value(Number::Whole(100)),
         };
         let failover = FailoverBlock {
-            cooldown_seconds: Value::Value(0),
-            max_automatic_swaps_per_day: Value::Value(10),
+            cooldown_seconds: Value::Value(Number::Whole(0)),
+            max_automatic_swaps_per_day: Value::Value(Number::Whole(10)),
             ..FailoverBlock::default()
         };
-        let (settings, errors) = errors(Some(block), Some(failover), Value::Value(3653));
+        let (settings, errors) = errors(
+            Some(block),
+            Some(failover),
+            Value::Value(Number::Whole(3653)),
+        );
         assert_eq!(errors, vec![]);
         let settings = settings.expect("settings");
         assert_eq!(settings.health_check.interval_seconds, 3600);
@@ -408,7 +432,7 @@ mod tests {
         assert_eq!(settings.failover.max_automatic_swaps_per_day, 10);
         assert_eq!(settings.log_retention_days, 3653);
         let one = FailoverBlock {
-            max_automatic_swaps_per_day: Value::Value(1),
+            max_automatic_swaps_per_day: Value::Value(Number::Whole(1)),
             ..FailoverBlock::default()
         };
         let (settings, problems) = self::errors(None, Some(one), Value::Null);
@@ -427,12 +451,12 @@ mod tests {
     #[test]
     fn every_problem_is_reported_at_once() {
         let block = HealthCheckBlock {
-            interval_seconds: Value::Value(61),
-            evaluation_periods: Value::Value(0),
-            datapoints_to_alarm: Value::Value(12),
-            timeout_ms: Value::Value(1),
+            interval_seconds: Value::Value(Number::Whole(61)),
+            evaluation_periods: Value::Value(Number::Whole(0)),
+            datapoints_to_alarm: Value::Value(Number::Whole(12)),
+            timeout_ms: Value::Value(Number::Whole(1)),
         };
-        let (settings, errors) = errors(Some(block), None, Value::Value(-1));
+        let (settings, errors) = errors(Some(block), None, Value::Value(Number::Whole(-1)));
         assert_eq!(settings, None);
         let paths: Vec<&str> = errors.iter().map(|e| e.0.as_str()).collect();
         assert_eq!(

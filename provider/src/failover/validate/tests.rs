@@ -3,6 +3,7 @@
 use super::region::{check_domain_name, parse_certificate_arn};
 use super::*;
 use crate::failover::state::string;
+use crate::number::Number;
 
 pub(crate) fn valid<'a>() -> FailoverState<'a> {
     let block = |region: &str| RegionState {
@@ -213,7 +214,7 @@ fn bad_settings_are_refused_by_validate_at_their_path() {
         (
             Box::new(|s| {
                 s.failover = Value::Value(FailoverBlock {
-                    cooldown_seconds: Value::Value(-5),
+                    cooldown_seconds: Value::Value(Number::Whole(-5)),
                     ..FailoverBlock::default()
                 })
             }),
@@ -223,7 +224,7 @@ fn bad_settings_are_refused_by_validate_at_their_path() {
         (
             Box::new(|s| {
                 s.health_check = Value::Value(HealthCheckBlock {
-                    timeout_ms: Value::Value(-1),
+                    timeout_ms: Value::Value(Number::Whole(-1)),
                     ..HealthCheckBlock::default()
                 })
             }),
@@ -233,7 +234,7 @@ fn bad_settings_are_refused_by_validate_at_their_path() {
         (
             Box::new(|s| {
                 s.health_check = Value::Value(HealthCheckBlock {
-                    interval_seconds: Value::Value(i64::from(u32::MAX) + 61),
+                    interval_seconds: Value::Value(Number::Whole(i64::from(u32::MAX) + 61)),
                     ..HealthCheckBlock::default()
                 })
             }),
@@ -241,7 +242,7 @@ fn bad_settings_are_refused_by_validate_at_their_path() {
             "Invalid health check interval",
         ),
         (
-            Box::new(|s| s.log_retention_days = Value::Value(-7)),
+            Box::new(|s| s.log_retention_days = Value::Value(Number::Whole(-7))),
             "log_retention_days",
             "Invalid log retention",
         ),
