@@ -15,6 +15,7 @@ mod faults;
 mod import;
 mod invalid;
 mod kills;
+mod live;
 mod migration;
 mod pause;
 mod quotas;

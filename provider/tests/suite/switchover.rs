@@ -11,18 +11,6 @@ use multiregion_core::dns::read_active;
 use multiregion_core::swap::{RetryPolicy, SwapRequest, swap};
 use multiregion_core::{Reason, Region};
 
-/// `region`'s ponger answers the probes that reach its front. (moto runs no
-/// Lambda code: until then the front has no function to invoke and answers
-/// the probes with an error.)
-async fn ponger_answers(world: &World, region: &'static str) -> Result<()> {
-    let ponger = multiregion_bench::pong::serve(region).await?;
-    world
-        .bench
-        .fronts()
-        .set_lambda_endpoint(region, &format!("http://{ponger}"))
-        .await
-}
-
 async fn live_active(
     world: &World,
     workdir: &multiregion_bench::terraform::Workdir,

@@ -592,3 +592,15 @@ pub async fn mappings(world: &World, region: &str, domain: &str) -> Result<Vec<(
     mappings.sort();
     Ok(mappings)
 }
+
+/// `region`'s ponger answers the probes that reach its front. (moto runs no
+/// Lambda code: until then the front has no function to invoke and answers
+/// the probes with an error.)
+pub async fn ponger_answers(world: &World, region: &'static str) -> Result<()> {
+    let ponger = multiregion_bench::pong::serve(region).await?;
+    world
+        .bench
+        .fronts()
+        .set_lambda_endpoint(region, &format!("http://{ponger}"))
+        .await
+}
